@@ -1,0 +1,43 @@
+# The handful of commands people type. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test lint validate bench clean
+
+$(BIN)/motcua: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/motcua
+
+run: install  ## the product on its embedded default (SQLite, no server to install, demo data)
+	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
+
+test: install  ## lint, then every test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+MOTCUA_TEST_DATABASE_URL ?= postgresql+psycopg://motcua:motcua@127.0.0.1:5432/motcua_test
+
+.PHONY: test-postgres
+test-postgres: install  ## every test on PostgreSQL (start one with: bash scripts/ci_postgres.sh)
+	MOTCUA_TEST_DATABASE_URL='$(MOTCUA_TEST_DATABASE_URL)' $(BIN)/python -m pytest
+
+validate: install  ## check every procedure in the library
+	$(BIN)/motcua validate bpmn/
+
+bench: install  ## engine overhead over bare SpiffWorkflow, then the HTTP service on PostgreSQL (not part of the tests)
+	$(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/bench_http.py
+
+.PHONY: bench-http
+bench-http: install  ## the HTTP service under gunicorn on PostgreSQL vs the in-process engine (bash scripts/ci_postgres.sh first)
+	$(BIN)/python scripts/bench_http.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

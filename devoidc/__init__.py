@@ -1,0 +1,18 @@
+"""A small OpenID Connect provider for development and tests.
+
+It stands in for the national identity gateway (VNeID) the way the connector fakes stand in
+for the population registry: production points MOTCUA_OIDC_ISSUER at the real gateway, the
+embedded default (`motcua serve`) and the tests at this one. Citizens are picked from a list,
+there are no passwords. Never expose it beyond the loopback interface.
+
+    python -m devoidc --port 5001
+"""
+
+from devoidc.provider import create_provider_app, demo_people, subject_for
+from devoidc.server import RunningProvider, start_in_thread
+
+DEV_CLIENT_ID = "motcua-dev"
+DEV_CLIENT_SECRET = "motcua-dev-not-secret"  # a development value, like MOTCUA_SECRET_KEY's default
+
+__all__ = ["DEV_CLIENT_ID", "DEV_CLIENT_SECRET", "RunningProvider", "create_provider_app", "demo_people",
+           "start_in_thread", "subject_for"]

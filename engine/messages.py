@@ -1,0 +1,196 @@
+"""Every sentence the engine says to a person, in Vietnamese first and English second.
+
+Codes are stable (tests and API clients match on them); sentences may be reworded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("vi", "en")
+
+CATALOG: dict[str, tuple[str, str]] = {
+    # --- package files and XML -------------------------------------------------------
+    "missing_file": ("Thiếu tệp {name}.", "The file {name} is missing."),
+    "not_utf8": ("Tệp không phải văn bản UTF-8.", "The file is not UTF-8 text."),
+    "file_too_large": (
+        "Tệp quá lớn ({size} byte, tối đa {limit} byte).",
+        "The file is too large ({size} bytes, at most {limit}).",
+    ),
+    "xml_malformed": ("XML không hợp lệ: {detail}", "The XML is malformed: {detail}"),
+    "xml_doctype": (
+        "Tệp XML có khai báo DOCTYPE hoặc ENTITY. Hệ thống từ chối vì lý do an toàn "
+        "(có thể là tấn công mở rộng thực thể hoặc thực thể ngoài).",
+        "The XML declares a DOCTYPE or entities. It is refused for safety "
+        "(entity expansion or external entity attack).",
+    ),
+    "bpmn_invalid": ("BPMN không hợp lệ: {detail}", "The BPMN is invalid: {detail}"),
+    "no_executable_process": (
+        "Không có quy trình nào được đánh dấu isExecutable=\"true\".",
+        'No process is marked isExecutable="true".',
+    ),
+    "metadata_unreadable": ("Không đọc được siêu dữ liệu: {detail}", "The metadata cannot be read: {detail}"),
+    "metadata_invalid": ("Mục {path}: {detail}", "Entry {path}: {detail}"),
+    "slug_mismatch": (
+        "slug '{slug}' trong siêu dữ liệu khác tên thư mục '{folder}'.",
+        "The slug '{slug}' in the metadata differs from the folder name '{folder}'.",
+    ),
+    # --- lanes, forms, connectors -----------------------------------------------------
+    "lane_unknown_role": (
+        "Làn '{lane}' không phải là vai trò đã biết. Các vai trò: {known}.",
+        "The lane '{lane}' is not a known role. Known roles: {known}.",
+    ),
+    "lane_not_routed": (
+        "Làn '{lane}' chưa được khai báo trong mục lanes của procedure.yaml (đơn vị nào xử lý?).",
+        "The lane '{lane}' is missing from the lanes section of procedure.yaml (which unit handles it?).",
+    ),
+    "element_without_lane": (
+        "Bước '{name}' không nằm trong làn nào nên không biết ai thực hiện.",
+        "The step '{name}' is in no lane, so nobody is assigned to it.",
+    ),
+    "user_task_no_form": (
+        "Bước người dùng '{name}' chưa gắn biểu mẫu (formJsonSchemaFilename).",
+        "The user task '{name}' has no form (formJsonSchemaFilename).",
+    ),
+    "form_missing": ("Không tìm thấy tệp biểu mẫu {name}.", "The form file {name} does not exist."),
+    "form_not_json": (
+        "Tệp biểu mẫu {name} không phải JSON hợp lệ: {detail}",
+        "The form file {name} is not valid JSON: {detail}",
+    ),
+    "form_schema_invalid": (
+        "Biểu mẫu {name} không phải JSON Schema hợp lệ: {detail}",
+        "The form {name} is not a valid JSON Schema: {detail}",
+    ),
+    "form_ref_unresolved": (
+        "Biểu mẫu {name} tham chiếu '{ref}' nhưng không tìm thấy.",
+        "The form {name} refers to '{ref}', which cannot be found.",
+    ),
+    "uischema_invalid": (
+        "Tệp giao diện biểu mẫu {name} phải là một đối tượng JSON.",
+        "The UI schema {name} must be a JSON object.",
+    ),
+    "connector_unknown": (
+        "Tác vụ dịch vụ gọi kết nối '{name}' chưa được đăng ký. Các kết nối có sẵn: {known}.",
+        "The service task calls the connector '{name}', which is not registered. Available: {known}.",
+    ),
+    "connector_param_unknown": (
+        "Kết nối '{name}' không nhận tham số '{param}' (chỉ nhận: {declared}).",
+        "The connector '{name}' takes no parameter '{param}' (it takes: {declared}).",
+    ),
+    "connector_param_missing": (
+        "Kết nối '{name}' cần tham số '{param}'.",
+        "The connector '{name}' needs the parameter '{param}'.",
+    ),
+    # --- scripts and expressions ------------------------------------------------------
+    "script_syntax": (
+        "Lỗi cú pháp trong {what} (dòng {line}): {detail}",
+        "Syntax error in {what} (line {line}): {detail}",
+    ),
+    "script_forbidden": (
+        "{what} dùng điều bị cấm (dòng {line}): {detail}",
+        "{what} uses something forbidden (line {line}): {detail}",
+    ),
+    # --- graph -------------------------------------------------------------------------
+    "unreachable": (
+        "Không thể đi tới phần tử '{name}' từ bất kỳ sự kiện bắt đầu nào.",
+        "The element '{name}' cannot be reached from any start event.",
+    ),
+    "dead_end": (
+        "Phần tử '{name}' không có luồng đi ra nên hồ sơ sẽ mắc kẹt ở đây.",
+        "The element '{name}' has no outgoing flow, so a dossier would be stuck there.",
+    ),
+    "status_invalid": (
+        "Mã trạng thái '{value}' không hợp lệ (phải là số từ 1 đến 10).",
+        "The status code '{value}' is invalid (it must be a number from 1 to 10).",
+    ),
+    "deadline_invalid": (
+        "Thời hạn bước '{value}' không hợp lệ (ví dụ đúng: 4h, 2d).",
+        "The step deadline '{value}' is invalid (examples: 4h, 2d).",
+    ),
+    # --- sandbox -----------------------------------------------------------------------
+    "sandbox_import": ("không được nhập mô-đun (import)", "importing modules is not allowed"),
+    "sandbox_private": (
+        "không được truy cập thuộc tính nội bộ '{name}'",
+        "access to the internal attribute '{name}' is not allowed",
+    ),
+    "sandbox_name": ("không được dùng '{name}'", "'{name}' is not allowed"),
+    "sandbox_statement": ("không được dùng câu lệnh {name}", "the {name} statement is not allowed"),
+    "sandbox_power": (
+        "số mũ phải là hằng số không quá {limit}",
+        "an exponent must be a constant of at most {limit}",
+    ),
+    "sandbox_range": (
+        "range() quá lớn (tối đa {limit} phần tử)",
+        "range() is too large (at most {limit} items)",
+    ),
+    "sandbox_timeout": (
+        "kịch bản chạy quá {seconds} giây và đã bị dừng",
+        "the script ran longer than {seconds} s and was stopped",
+    ),
+    # --- runtime -------------------------------------------------------------------------
+    "instance_failed": (
+        "Hồ sơ dừng ở bước '{step}' vì lỗi: {detail}",
+        "The dossier stopped at the step '{step}' because of an error: {detail}",
+    ),
+    "loop_limit": (
+        "Quy trình đã lặp quá nhiều lần (độ sâu {depth}, giới hạn {limit}); hồ sơ được dừng để không treo im lặng.",
+        "The process looped too many times (depth {depth}, limit {limit}); the dossier was stopped "
+        "rather than stall silently.",
+    ),
+    "stalled": (
+        "Quy trình không còn bước nào có thể thực hiện nhưng chưa kết thúc.",
+        "The process has no step left to perform but has not finished.",
+    ),
+    "task_not_ready": (
+        "Bước này không còn chờ xử lý (có thể người khác đã làm).",
+        "This step is no longer waiting (someone may have done it already).",
+    ),
+    "instance_is_failed": (
+        "Hồ sơ đang ở trạng thái lỗi; cần xử lý lỗi trước.",
+        "The dossier is in an error state; the error must be handled first.",
+    ),
+    "not_waiting_for_message": (
+        "Hồ sơ không chờ thông điệp '{name}'.",
+        "The dossier is not waiting for the message '{name}'.",
+    ),
+    "connector_failed": ("Kết nối '{name}' lỗi: {detail}", "The connector '{name}' failed: {detail}"),
+    # --- form fields (validation of submitted data) ------------------------------------------
+    "field_required": ("Vui lòng nhập {label}.", "Enter {label}."),
+    "field_type": ("{label} phải là {expected}.", "{label} must be {expected}."),
+    "field_enum": ("{label}: hãy chọn một trong các giá trị cho phép.", "{label}: choose one of the allowed values."),
+    "field_const": ("{label} không đúng giá trị yêu cầu.", "{label} does not have the required value."),
+    "field_min_length": ("{label} phải có ít nhất {limit} ký tự.", "{label} must be at least {limit} characters."),
+    "field_max_length": ("{label} không được quá {limit} ký tự.", "{label} must be at most {limit} characters."),
+    "field_pattern": ("{label} không đúng định dạng.", "{label} is not in the right format."),
+    "field_format_date": (
+        "{label} phải là một ngày hợp lệ (năm-tháng-ngày).",
+        "{label} must be a real date (year-month-day).",
+    ),
+    "field_format": ("{label} không đúng định dạng {format}.", "{label} is not a valid {format}."),
+    "field_minimum": ("{label} phải lớn hơn hoặc bằng {limit}.", "{label} must be {limit} or more."),
+    "field_maximum": ("{label} phải nhỏ hơn hoặc bằng {limit}.", "{label} must be {limit} or less."),
+    "field_exclusive_minimum": ("{label} phải lớn hơn {limit}.", "{label} must be more than {limit}."),
+    "field_exclusive_maximum": ("{label} phải nhỏ hơn {limit}.", "{label} must be less than {limit}."),
+    "field_min_items": ("{label}: cần ít nhất {limit} mục.", "{label}: add at least {limit} items."),
+    "field_max_items": ("{label}: tối đa {limit} mục.", "{label}: at most {limit} items."),
+    "field_unique_items": ("{label}: các mục không được trùng nhau.", "{label}: items must not repeat."),
+    "field_additional": ("Trường '{name}' không có trong biểu mẫu.", "The field '{name}' is not part of this form."),
+    "field_one_of": ("{label}: hãy chọn đúng một phương án.", "{label}: choose exactly one option."),
+    "field_any_of": ("{label}: chưa khớp phương án nào.", "{label}: matches none of the options."),
+    "field_invalid": ("{label} không hợp lệ.", "{label} is not valid."),
+    "type_string": ("chuỗi ký tự", "text"),
+    "type_integer": ("số nguyên", "a whole number"),
+    "type_number": ("số", "a number"),
+    "type_boolean": ("có/không", "yes or no"),
+    "type_object": ("một nhóm thông tin", "a group of fields"),
+    "type_array": ("một danh sách", "a list"),
+    "type_null": ("rỗng", "empty"),
+    "this_field": ("trường này", "this field"),
+}
+
+
+def render(code: str, lang: str = "vi", **params: Any) -> str:
+    """The sentence for ``code`` in ``lang`` (Vietnamese when the language is unknown)."""
+    vi, en = CATALOG[code]
+    template = en if lang == "en" else vi
+    return template.format(**params)

@@ -1,0 +1,74 @@
+"""The SpiffWorkflow script engine that runs every script, condition and connector call.
+
+It routes Spiff's ``evaluate``/``execute`` through :mod:`engine.sandbox` and service tasks
+through the connector registry, passing each connector only the parameters it declares.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from engine import sandbox
+from engine.connectors import ConnectorError, ConnectorRegistry
+
+
+class ConnectorFailed(Exception):
+    def __init__(self, name: str, error: ConnectorError):
+        self.name = name
+        self.error = error
+        super().__init__(f"{name}: {error}")
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    def __init__(self, connectors: ConnectorRegistry, time_limit: float = sandbox.DEFAULT_TIME_LIMIT):
+        super().__init__()
+        self.connectors = connectors
+        self.time_limit = time_limit
+
+    def validate(self, expression: str) -> None:
+        # DMN relies on a SyntaxError here to decide whether a cell needs "==" in front.
+        sandbox.compile_checked(expression, "exec")
+
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        try:
+            return sandbox.evaluate(expression, task.data, external_context, time_limit=self.time_limit)
+        except Exception as err:
+            message = f"Error evaluating expression '{expression}'"
+            raise WorkflowTaskException(message, task=task, exception=err) from err
+
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        try:
+            sandbox.execute(script, task.data, external_context, time_limit=self.time_limit)
+        except Exception as err:
+            line = getattr(err, "line", 0) or _script_line(err)
+            raise WorkflowTaskException(
+                f"{type(err).__name__}: {err}", task=task, exception=err, line_number=line
+            ) from err
+        return True
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        name = kwargs["operation_name"]
+        connector = self.connectors.get(name)
+        if connector is None:  # validation refuses this; kept for state migrated from elsewhere
+            raise WorkflowTaskException(f"Unknown connector {name}", task=task)
+        declared = connector.required_params | connector.optional_params
+        params = {k: v["value"] for k, v in kwargs.get("operation_params", {}).items() if k in declared}
+        try:
+            result = connector.call(params)
+        except ConnectorError as err:
+            failure = ConnectorFailed(name, err)
+            failure.__cause__ = err
+            # The engine finds the failure through __cause__ to say which connector failed.
+            raise WorkflowTaskException(str(failure), task=task, exception=failure) from failure
+        return json.dumps(result)
+
+
+def _script_line(err: BaseException) -> int:
+    """The line of the BPMN script where ``err`` was raised, or 0."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == sandbox.SCRIPT_FILENAME]
+    return frames[-1].lineno or 0 if frames else 0

@@ -1,0 +1,219 @@
+"""Check a procedure package and report every problem at once.
+
+Order matters only for speed: files and XML first (hostile XML never reaches a parser
+that would expand it), then metadata, then the BPMN model (lanes, forms, connectors,
+scripts, graph). SpiffWorkflow's own parse runs in :mod:`engine.compiler` once all of
+these pass, and its complaint, if any, is added to the same list.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from engine import forms, sandbox
+from engine.connectors import ConnectorRegistry
+from engine.metadata import parse_metadata
+from engine.model import HUMAN_TASK_TAGS, BpmnModel, Element, read_model
+from engine.package import PackageSource
+from engine.problems import Problem
+from engine.roles import KNOWN_ROLES
+from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml
+
+STATUS_KEYS = ("statusOnEnter", "statusOnComplete")
+
+
+@dataclass
+class CheckedPackage:
+    """What validation learned, reused by the compiler so nothing is parsed twice."""
+
+    source: PackageSource
+    problems: list[Problem] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    model: BpmnModel = field(default_factory=BpmnModel)
+    bpmn_trees: dict[str, etree._ElementTree] = field(default_factory=dict)
+    dmn_trees: dict[str, etree._ElementTree] = field(default_factory=dict)
+    form_docs: dict[str, Any] = field(default_factory=dict)
+    registry: Any = None  # referencing.Registry of every form document
+
+    def add(self, file: str, element: str | None, code: str, **params: Any) -> None:
+        self.problems.append(Problem(file, element, code, params))
+
+
+def check_package(source: PackageSource, connectors: ConnectorRegistry) -> CheckedPackage:
+    checked = CheckedPackage(source)
+    _check_files(checked)
+    _check_metadata(checked)
+    _check_forms(checked)
+    if checked.bpmn_trees:
+        for path, tree in checked.bpmn_trees.items():
+            read_model(checked.model, path, tree)
+        _check_model(checked, connectors)
+    return checked
+
+
+def _check_files(checked: CheckedPackage) -> None:
+    source = checked.source
+    if source.process_path not in source.files:
+        checked.add(source.process_path, None, "missing_file", name="process.bpmn")
+    if source.metadata_path is None:
+        checked.add(source.bpmn_prefix + "procedure.yaml", None, "missing_file", name="procedure.yaml")
+    for path in source.in_bpmn(".bpmn") + source.in_bpmn(".dmn"):
+        try:
+            tree = parse_xml(source.files[path])
+        except UnsafeXml as err:
+            checked.add(path, None, err.code, **err.params)
+            continue
+        except MalformedXml as err:
+            detail = f"dòng/line {err.line}: {err.detail}" if err.line else err.detail
+            checked.add(path, None, "xml_malformed", detail=detail)
+            continue
+        (checked.bpmn_trees if path.endswith(".bpmn") else checked.dmn_trees)[path] = tree
+
+
+def _check_metadata(checked: CheckedPackage) -> None:
+    path = checked.source.metadata_path
+    if path is None:
+        return
+    checked.metadata, problems = parse_metadata(path, checked.source.files[path])
+    checked.problems.extend(problems)
+    slug = (checked.metadata or {}).get("slug")
+    if isinstance(slug, str) and slug != checked.source.slug:
+        checked.add(path, None, "slug_mismatch", slug=slug, folder=checked.source.slug)
+
+
+def _check_forms(checked: CheckedPackage) -> None:
+    for path, data in checked.source.form_documents().items():
+        try:
+            checked.form_docs[path] = forms.load_json(data)
+        except (UnicodeDecodeError, ValueError) as err:
+            checked.add("forms/" + path, None, "form_not_json", name=path, detail=str(err))
+    schemas = {p: d for p, d in checked.form_docs.items() if p.endswith(".schema.json")}
+    checked.registry = forms.build_registry(schemas)
+    for path, doc in schemas.items():
+        for code, params in forms.schema_problems(path, doc, checked.registry):
+            checked.add("forms/" + path, None, code, **params)
+    for path, doc in checked.form_docs.items():
+        if path.endswith(".uischema.json") and not isinstance(doc, dict):
+            checked.add("forms/" + path, None, "uischema_invalid", name=path)
+
+
+def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None:
+    model = checked.model
+    if not model.executable_processes:
+        checked.add(checked.source.process_path, None, "no_executable_process")
+    routed = set(((checked.metadata or {}).get("lanes") or {}).keys())
+    for path, lanes in model.lanes_by_file.items():
+        for lane, lane_id in sorted(lanes.items()):
+            if lane not in KNOWN_ROLES:
+                checked.add(path, lane_id, "lane_unknown_role", lane=lane, known=", ".join(KNOWN_ROLES))
+            elif checked.metadata is not None and lane not in routed:
+                checked.add(path, lane_id, "lane_not_routed", lane=lane)
+    for element in model.elements.values():
+        _check_element(checked, element, connectors)
+    _check_conditions(checked)
+    _check_graph(checked)
+
+
+def _check_element(checked: CheckedPackage, element: Element, connectors: ConnectorRegistry) -> None:
+    add = checked.add
+    if element.tag in HUMAN_TASK_TAGS and element.lane is None:
+        add(element.file, element.id, "element_without_lane", name=element.label)
+    if element.tag == "userTask" and not element.form:
+        add(element.file, element.id, "user_task_no_form", name=element.label)
+    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+        name = element.properties.get(key)
+        if name and f"{checked.source.slug}/{name}" not in checked.form_docs:
+            add(element.file, element.id, "form_missing", name=f"forms/{checked.source.slug}/{name}")
+    for key in STATUS_KEYS:
+        value = element.properties.get(key)
+        if value is not None and not (value.strip().isdigit() and 1 <= int(value) <= 10):
+            add(element.file, element.id, "status_invalid", value=value)
+    text = element.properties.get("stepDeadline")
+    if text is not None and element.deadline is None:
+        add(element.file, element.id, "deadline_invalid", value=text)
+    for what, source in element.scripts:
+        _check_source(checked, element.file, element.id, f"{what} '{element.label}'", source, "exec")
+    for param, expression in element.operator_params.items():
+        _check_source(checked, element.file, element.id, f"parameter '{param}'", expression, "eval")
+    if element.tag == "serviceTask" and element.operator is not None:
+        _check_connector(checked, element, connectors)
+
+
+def _check_connector(checked: CheckedPackage, element: Element, connectors: ConnectorRegistry) -> None:
+    connector = connectors.get(element.operator or "")
+    if connector is None:
+        checked.add(element.file, element.id, "connector_unknown", name=element.operator,
+                    known=", ".join(connectors.names()) or "-")
+        return
+    declared = connector.required_params | connector.optional_params
+    for param in sorted(set(element.operator_params) - declared):
+        checked.add(element.file, element.id, "connector_param_unknown", name=connector.name, param=param,
+                    declared=", ".join(sorted(declared)))
+    for param in sorted(connector.required_params - set(element.operator_params)):
+        checked.add(element.file, element.id, "connector_param_missing", name=connector.name, param=param)
+
+
+def _check_source(checked: CheckedPackage, file: str, element_id: str, what: str, source: str, mode: Any) -> None:
+    for issue in sandbox.check(source, mode):
+        if isinstance(issue, SyntaxError):
+            checked.add(file, element_id, "script_syntax", what=what, line=issue.lineno or 0, detail=issue.msg)
+        else:
+            checked.add(file, element_id, "script_forbidden", what=what, line=issue.line,
+                        detail=issue.message("vi"), detail_en=issue.message("en"))
+
+
+def _check_conditions(checked: CheckedPackage) -> None:
+    for flow in checked.model.flows:
+        if flow.condition:
+            _check_source(checked, flow.file, flow.id, "condition", flow.condition, "eval")
+
+
+def _check_graph(checked: CheckedPackage) -> None:
+    """Every element reachable from a start event; every non-end element has a way out."""
+    model = checked.model
+    outgoing: dict[str, list[str]] = defaultdict(list)
+    for flow in model.flows:
+        outgoing[flow.source].append(flow.target)
+    attached: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, list[str]] = defaultdict(list)
+    for element in model.elements.values():
+        if element.attached_to:
+            attached[element.attached_to].append(element.id)
+        children[element.container_id].append(element.id)
+
+    def is_entry(e: Element) -> bool:
+        top_level = e.container_id == e.process_id
+        return (e.tag == "startEvent" and (top_level or e.container_id in reached)) or e.is_link_catch \
+            or e.triggered_by_event or e.for_compensation
+
+    reached: set[str] = set()
+    queue: deque[str] = deque()
+    changed = True
+    while changed:  # repeat so that starts inside sub-processes are picked up once the sub-process is reached
+        changed = False
+        for element in model.elements.values():
+            if element.id not in reached and is_entry(element):
+                reached.add(element.id)
+                queue.append(element.id)
+                changed = True
+        while queue:
+            current = queue.popleft()
+            for nxt in outgoing[current] + attached[current]:
+                if nxt not in reached:
+                    reached.add(nxt)
+                    queue.append(nxt)
+                    changed = True
+    for element in model.elements.values():
+        if element.id not in reached:
+            checked.add(element.file, element.id, "unreachable", name=element.label)
+        elif _needs_exit(element) and not outgoing[element.id]:
+            checked.add(element.file, element.id, "dead_end", name=element.label)
+
+
+def _needs_exit(element: Element) -> bool:
+    """End events, compensation handlers and event sub-processes finish where they are."""
+    return element.tag != "endEvent" and not element.for_compensation and not element.triggered_by_event

@@ -1,0 +1,64 @@
+"""Play a library procedure through the engine, step by step, the way every procedure test does."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.runtime import VN_TZ, Engine
+from tests.conftest import DATA, library_package
+
+MONDAY_9AM = datetime(2026, 6, 8, 9, 0, tzinfo=VN_TZ)  # no holiday that week or the next
+
+
+def sample(slug: str, name: str) -> dict[str, Any]:
+    return json.loads((DATA / "samples" / slug / f"{name}.json").read_text("utf-8"))
+
+
+def june(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 6, day, hour, minute, tzinfo=VN_TZ)
+
+
+@dataclass
+class Run:
+    """What happened to one dossier: statuses in order, steps taken with their due times."""
+
+    statuses: list[int] = field(default_factory=list)
+    steps: list[tuple[str, str | None, datetime | None]] = field(default_factory=list)  # element, lane, due
+    completed: bool = False
+    finished_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *, start: dict[str, Any] | None = None,
+         now: datetime = MONDAY_9AM, round_trip: bool = True, minutes_per_step: int | None = 30) -> Run:
+    """Submit at ``now``, then complete the ready step with each answer in turn.
+
+    Steps are completed ``minutes_per_step`` apart, or exactly at their due time when it is None;
+    with ``round_trip`` the state is saved and loaded before every step, as the web service does.
+    """
+    procedure = engine.load(library_package(slug))
+    run = Run()
+    instance, advance = engine.start(procedure, start or sample(slug, "to-khai"), now=now)
+    run.statuses += [c.code for c in advance.status_changes]
+    for element_id, data in answers:
+        if round_trip:
+            instance = engine.deserialize(procedure, engine.serialize(instance))
+        (task,) = engine.ready_tasks(instance)
+        assert task.element_id == element_id
+        run.steps.append((task.element_id, task.lane, task.due_at))
+        if minutes_per_step is None:
+            assert task.due_at is not None
+            now = task.due_at
+        else:
+            now += timedelta(minutes=minutes_per_step)
+        advance = engine.complete(instance, task.id, data, now=now)
+        assert advance.failure is None, advance.failure.message("en")
+        run.statuses += [c.code for c in advance.status_changes]
+    run.completed = advance.completed
+    run.finished_at = now
+    run.data = instance.data
+    assert instance.status == (run.statuses[-1] if run.statuses else None)
+    return run

@@ -1,0 +1,67 @@
+"""The ``motcua`` command: validate and play, with their exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.cli import main
+from tests.conftest import DATA, REPO
+
+SAMPLES = sorted(str(p) for p in (DATA / "samples" / "khai-sinh").glob("*.json"))
+
+
+def test_validate_the_library_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(REPO / "bpmn")]) == 0
+    assert "khai-sinh: OK" in capsys.readouterr().out
+
+
+def test_validate_a_broken_package_exits_1_with_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(DATA / "broken" / "bpmn" / "ngo-cut")]) == 1
+    out = capsys.readouterr().out
+    assert "2 problem(s)" in out and "[tiep_nhan]" in out and "[xong]" in out
+
+
+def test_validate_json_output_in_english(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lang", "en", "validate", str(DATA / "broken" / "bpmn" / "connector-la"), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    (problem,) = report["connector-la"]
+    assert problem["element"] == "tra_cuu" and problem["code"] == "connector_unknown"
+    assert "connector" in problem["message"]
+
+
+def test_validate_a_folder_that_does_not_exist_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(REPO / "bpmn" / "khong-co")]) == 1
+    assert "error:" in capsys.readouterr().out
+
+
+def test_play_khai_sinh_prints_each_step_and_finishes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["play", str(REPO / "bpmn" / "khai-sinh"), "--data", *SAMPLES]) == 0
+    out = capsys.readouterr().out
+    steps = [line.split("]")[0].split("[")[1] for line in out.splitlines() if line.startswith("→")]
+    assert steps == ["tiep_nhan", "chuyen_vien_ho_tich", "lanh_dao", "tiep_nhan"]
+    assert "status 10" in out and "hoàn thành" in out
+
+
+def test_play_stops_with_exit_2_when_data_runs_out(capsys: pytest.CaptureFixture[str]) -> None:
+    start_only = [s for s in SAMPLES if s.endswith("to-khai.json")]
+    assert main(["play", str(REPO / "bpmn" / "khai-sinh"), "--data", *start_only]) == 2
+    assert "Tiếp nhận hồ sơ [tiep_nhan]" in capsys.readouterr().out
+
+
+def test_play_reports_invalid_sample_data(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "to-khai.json"
+    bad.write_text(json.dumps({"tre_em": {}}), "utf-8")
+    assert main(["play", str(REPO / "bpmn" / "khai-sinh"), "--data", str(bad)]) == 1
+    assert "tre_em.ho_ten" in capsys.readouterr().out
+
+
+def test_console_script_is_installed() -> None:
+    exe = REPO / ".venv" / "bin" / "motcua"
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "engine.cli"]
+    result = subprocess.run([*command, "validate", str(REPO / "bpmn" / "khai-sinh")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

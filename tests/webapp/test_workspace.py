@@ -1,0 +1,216 @@
+"""The officer workspace pages: sign-in, worklist, claim/release, CSRF."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import lxml.html
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import DATA
+from tests.webapp.conftest import Api
+from webapp.accounts.passwords import WeakPassword, hash_password, verify_password
+from webapp.demo import DEMO_PASSWORD
+
+DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
+
+
+def test_password_hashes_are_salted_and_verified() -> None:
+    first, second = hash_password("mot-mat-khau-dai"), hash_password("mot-mat-khau-dai")
+    assert first != second and first.startswith("scrypt$")
+    assert verify_password("mot-mat-khau-dai", first)
+    assert not verify_password("mot-mat-khau-sai", first)
+    assert not verify_password("anything", None) and not verify_password("x", "garbage")
+    with pytest.raises(WeakPassword):
+        hash_password("ngan")
+
+
+def _csrf(page_html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page_html)
+    assert match
+    return match.group(1)
+
+
+def _login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD, next_: str = "") -> tuple[int, str]:
+    url = "/can-bo/dang-nhap" + (f"?next={next_}" if next_ else "")
+    token = _csrf(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "username": username, "password": password})
+    return response.status_code, response.headers.get("Location", "")
+
+
+def test_worklist_requires_sign_in(client: FlaskClient, seeded: dict) -> None:
+    response = client.get("/can-bo/")
+    assert response.status_code == 302 and "/can-bo/dang-nhap" in response.headers["Location"]
+
+
+def test_wrong_password_and_citizens_are_refused(client: FlaskClient, seeded: dict) -> None:
+    assert _login(client, "tiepnhan", "sai-mat-khau-roi")[0] == 401
+    assert _login(client, "an", DEMO_PASSWORD)[0] == 401  # citizens log in with the national identity
+    assert _login(client, "khong-co-ai")[0] == 401
+    assert client.get("/can-bo/").status_code == 302
+
+
+def test_post_without_csrf_token_is_refused(client: FlaskClient, seeded: dict) -> None:
+    response = client.post("/can-bo/dang-nhap", data={"username": "tiepnhan", "password": DEMO_PASSWORD})
+    assert response.status_code == 400
+
+
+def test_next_cannot_leave_the_site(client: FlaskClient, seeded: dict) -> None:
+    status, location = _login(client, "tiepnhan", next_="//evil.example/x")
+    assert status == 302 and location.endswith("/can-bo/")
+
+
+def test_worklist_shows_my_items_and_claims(client: FlaskClient, api: Api, app: Flask) -> None:
+    status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
+    assert status == 201
+    assert _login(client, "tiepnhan")[0] == 302
+    page = client.get("/can-bo/").get_data(as_text=True)
+    tree = lxml.html.fromstring(page)
+    rows = tree.cssselect("tbody tr")
+    assert len(rows) == 1 and dossier["code"] in rows[0].text_content()
+    assert "Nguyễn Văn An" in rows[0].text_content() and "Tiếp nhận hồ sơ" in rows[0].text_content()
+    claim = rows[0].cssselect("form")[0]
+    response = client.post(claim.get("action"), data={"csrf_token": _csrf(page)}, headers={"Referer": "/can-bo/"})
+    assert response.status_code == 302
+    after = client.get("/can-bo/").get_data(as_text=True)
+    assert "Trả lại" in after and "Đã nhận xử lý." in after
+    # Another unit's officer sees nothing.
+    other = app.test_client()
+    assert _login(other, "sotuphap")[0] == 302
+    assert "Không có việc nào" in other.get("/can-bo/").get_data(as_text=True)
+
+
+def test_logout(client: FlaskClient, seeded: dict) -> None:
+    _login(client, "hotich")
+    page = client.get("/can-bo/").get_data(as_text=True)
+    client.post("/can-bo/dang-xuat", data={"csrf_token": _csrf(page)})
+    assert client.get("/can-bo/").status_code == 302
+
+
+def _form_fields(page: lxml.html.HtmlElement) -> dict[str, str]:
+    """What a browser would post: hidden inputs, text inputs, checked radios."""
+    fields: dict[str, str] = {}
+    for control in page.cssselect("form[method=post] input"):
+        kind, name = control.get("type", "text"), control.get("name")
+        if not name or (kind in ("radio", "checkbox") and control.get("checked") is None) or kind == "submit":
+            continue
+        fields[name] = control.get("value", "")
+    return fields
+
+
+def test_work_item_page_completes_the_step_with_the_generated_form(client: FlaskClient, api: Api) -> None:
+    status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
+    item = dossier["current_steps"][0]["id"]
+    _login(client, "tiepnhan")
+    page = lxml.html.fromstring(client.get(f"/can-bo/viec/{item}").get_data(as_text=True))
+    text = page.text_content()
+    assert dossier["code"] in text and "Trần Minh An" in text  # the declaration, read-only
+    radios = page.cssselect("input[name='f.ket_qua_tiep_nhan']")
+    assert [r.get("value") for r in radios] == ["tiep_nhan", "yeu_cau_bo_sung", "tu_choi"]
+    # Asking for a supplement without saying what is missing: the same page, errors beside the fields.
+    fields = _form_fields(page)
+    fields["f.ket_qua_tiep_nhan"] = "yeu_cau_bo_sung"
+    response = client.post(f"/can-bo/viec/{item}", data=fields)
+    assert response.status_code == 422
+    again = lxml.html.fromstring(response.get_data(as_text=True))
+    assert again.cssselect(".error-summary a[href='#f-ly_do']")
+    assert again.cssselect("#f-ly_do[aria-invalid=true]")
+    assert api.get(f"/dossiers/{dossier['code']}", "an")[1]["status"] == 1  # nothing changed
+    fields["f.ket_qua_tiep_nhan"] = "tiep_nhan"
+    response = client.post(f"/can-bo/viec/{item}", data=fields)
+    assert response.status_code == 302
+    assert api.get(f"/dossiers/{dossier['code']}", "an")[1]["status"] == 4
+    done = client.get(f"/can-bo/viec/{item}").get_data(as_text=True)
+    assert "Bước này đã được xử lý xong." in done and "Hoàn thành bước" not in done
+
+
+def test_work_item_of_another_unit_is_404(client: FlaskClient, api: Api) -> None:
+    status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
+    _login(client, "sotuphap")
+    assert client.get(f"/can-bo/viec/{dossier['current_steps'][0]['id']}").status_code == 404
+
+
+def test_desk_intake_for_a_citizen_who_came_in_person(app: Flask, client: FlaskClient, api: Api) -> None:
+    from tests.webapp.test_portal import _posted
+    from webapp import formui
+    from webapp.procedures import service as procedures
+
+    _login(client, "tiepnhan")
+    choose = client.get("/can-bo/tiep-nhan-truc-tiep").get_data(as_text=True)
+    assert "/can-bo/tiep-nhan-truc-tiep/khai-sinh" in choose
+    page = client.get("/can-bo/tiep-nhan-truc-tiep/khai-sinh").get_data(as_text=True)
+    fields = _posted(page)
+    # A wrong identity number: the page comes back with the error, nothing is filed.
+    with app.app_context():
+        form = procedures.compiled(procedures.published_version("khai-sinh")).start_form
+        answers = _posted(f'<form method="post">{formui.render_form(form, DECLARATION)}</form>')
+    bad = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh",
+                      data={**fields, **answers, "identity_number": "12345", "applicant_name": "Lê Văn Tư"})
+    assert bad.status_code == 422 and "12 chữ số" in bad.get_data(as_text=True)
+    good = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh",
+                       data={**fields, **answers, "identity_number": "0360 9100 1234", "applicant_name": "Lê Văn Tư"})
+    assert good.status_code == 302 and good.headers["Location"].endswith("/phieu-tiep-nhan")
+    again = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh",  # the same form sent twice
+                        data={**fields, **answers, "identity_number": "036091001234", "applicant_name": "Lê Văn Tư"})
+    assert again.headers["Location"] == good.headers["Location"]
+    receipt = lxml.html.fromstring(client.get(good.headers["Location"]).get_data(as_text=True))
+    text = receipt.text_content()
+    assert "Mẫu số 01" in text and "Lê Văn Tư" in text and "Giấy chứng sinh" in text and "Trực tiếp" in text
+    code = good.headers["Location"].split("/")[-2]
+    status, dossier = api.get(f"/dossiers/{code}", "tiepnhan")
+    assert status == 200 and dossier["channel"] == 1 and dossier["status"] == 1
+
+
+def test_only_the_desk_role_may_file_for_citizens(client: FlaskClient, seeded: dict) -> None:
+    _login(client, "hotich")
+    assert client.get("/can-bo/tiep-nhan-truc-tiep").status_code == 403
+    assert client.get("/can-bo/tiep-nhan-truc-tiep/khai-sinh").status_code == 403
+
+
+def _complete_via_page(client: FlaskClient, item: int, answers: dict[str, str]):
+    page = lxml.html.fromstring(client.get(f"/can-bo/viec/{item}").get_data(as_text=True))
+    return client.post(f"/can-bo/viec/{item}", data={**_form_fields(page), **answers})
+
+
+def test_supplement_request_leads_to_form_02_and_refusal_to_form_03(client: FlaskClient, api: Api) -> None:
+    _login(client, "tiepnhan")
+    _, first = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
+    response = _complete_via_page(client, first["current_steps"][0]["id"], {
+        "f.ket_qua_tiep_nhan": "yeu_cau_bo_sung", "f.ly_do": "Giấy chứng sinh bị mờ",
+        "f.giay_to_can_bo_sung": "Bản chụp rõ nét giấy chứng sinh"})
+    assert response.headers["Location"].endswith(f"/ho-so/{first['code']}/phieu-yeu-cau-bo-sung")
+    slip = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Mẫu số 02" in slip and "Bản chụp rõ nét giấy chứng sinh" in slip
+    assert client.get(f"/can-bo/ho-so/{first['code']}/phieu-tu-choi").status_code == 404
+
+    _, second = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
+    response = _complete_via_page(client, second["current_steps"][0]["id"], {
+        "f.ket_qua_tiep_nhan": "tu_choi", "f.ly_do": "Không thuộc thẩm quyền của xã"})
+    slip = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Mẫu số 03" in slip and "Không thuộc thẩm quyền của xã" in slip
+
+
+def test_register_form_07_and_its_xlsx_export(client: FlaskClient, api: Api) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    codes = [api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})[1]["code"]
+             for _ in range(3)]
+    _login(client, "tiepnhan")
+    page = lxml.html.fromstring(client.get("/can-bo/so-theo-doi").get_data(as_text=True))
+    assert [row.cssselect("td")[0].text for row in page.cssselect("tbody tr")] == codes
+    export = client.get("/can-bo/so-theo-doi?xuat=xlsx")
+    assert export.status_code == 200 and export.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    values = [row for row in sheet.iter_rows(values_only=True)]
+    assert values[1][0] == "Mã hồ sơ" and [v[0] for v in values[2:]] == codes
+    assert values[2][1] == "Đăng ký khai sinh" and values[2][7] == "Mới đăng ký"
+    assert client.get("/can-bo/so-theo-doi?tu=2026-13-01").status_code == 400
+    # Another unit's register does not list them.
+    other = client.application.test_client()
+    _login(other, "sotuphap")
+    assert "Không có hồ sơ" in other.get("/can-bo/so-theo-doi").get_data(as_text=True)

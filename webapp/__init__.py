@@ -1,0 +1,63 @@
+"""Flask application factory. Domains live in sub-packages (catalog, dossiers, api, ...)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from engine.runtime import Engine
+from webapp.extensions import db, migrate
+from webapp.jobs import init_celery
+from webapp.settings import Settings
+
+
+def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.data_dir))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.config.update(settings.flask_config())
+    if config:
+        app.config.update(config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.migrations_dir))
+    # One engine per process: it caches every compiled procedure version.
+    app.extensions["motcua_engine"] = Engine()
+    init_celery(app)
+    _quiet_personal_data_loggers()
+
+    from webapp import models_registry  # noqa: F401  (every table known to SQLAlchemy/Alembic)
+    from webapp.accounts.oidc import init_oidc
+    from webapp.api import bp as api_bp
+    from webapp.api.errors import register_error_handlers
+    from webapp.catalog.routes import bp as catalog_bp
+    from webapp.i18n import init_i18n, register_filters
+    from webapp.portal.routes import bp as portal_bp
+    from webapp.security import init_csrf
+    from webapp.workspace import intake, slips  # noqa: F401  (more routes on the workspace blueprint)
+    from webapp.workspace.routes import bp as workspace_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(workspace_bp)
+    register_error_handlers(app)
+    app.after_request(_relay_outbox)
+    init_i18n(app)
+    register_filters(app)
+    init_csrf(app)
+    init_oidc(app)  # citizen login (OpenID Connect); settings: MOTCUA_OIDC_*
+    app.register_blueprint(portal_bp)
+    return app
+
+
+def _relay_outbox(response):  # noqa: ANN001, ANN202 - a Flask after_request hook
+    from webapp.jobs.service import relay_after_request
+
+    relay_after_request()
+    return response
+
+
+def _quiet_personal_data_loggers() -> None:
+    # SQL echo would print form data (names, identity numbers) into logs.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

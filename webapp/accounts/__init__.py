@@ -1,0 +1,1 @@
+"""Units, accounts, roles per unit and API tokens."""

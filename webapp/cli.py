@@ -1,0 +1,295 @@
+"""``motcua``: the product's one command line.
+
+    motcua validate PATH | play PATH --data F...   (engine only, see engine/cli.py)
+    motcua serve [--host H] [--port P]             migrate, load the library, seed demo data, serve
+    motcua db upgrade                              apply migrations
+    motcua procedures load [PATH] | publish SLUG N | list
+    motcua units list | add CODE NAME KIND [--parent CODE]
+    motcua accounts list | add USERNAME NAME KIND [--identity N] | grant USERNAME UNIT ROLE | password USERNAME
+    motcua create-token --user U [--days N]        print a bearer token for scripts and tests
+    motcua demo seed                               demo units, accounts and tokens (idempotent)
+
+Settings come from MOTCUA_* environment variables (webapp/settings.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from engine import cli as engine_cli
+from engine.problems import PackageInvalid
+from webapp import create_app
+from webapp.accounts import service as accounts
+from webapp.accounts.models import Account, RoleAssignment, Unit
+from webapp.accounts.passwords import WeakPassword, hash_password
+from webapp.extensions import db
+from webapp.procedures import service as procedures
+from webapp.procedures.models import Procedure, ProcedureVersion
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def upgrade_database(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(app.config["MOTCUA_SETTINGS"].migrations_dir))
+
+
+def cmd_db(app: Flask, args: argparse.Namespace) -> int:
+    upgrade_database(app)
+    _out("database is up to date")
+    return 0
+
+
+def cmd_procedures(app: Flask, args: argparse.Namespace) -> int:
+    with app.app_context():
+        if args.action == "load":
+            folder = Path(args.path or app.config["MOTCUA_LIBRARY"])
+            try:
+                results = procedures.load_library(folder, actor_id=None, publish_new=not args.no_publish)
+            except PackageInvalid as err:
+                db.session.rollback()
+                for problem in err.problems:
+                    _out(f"  - {problem.format()}")
+                return 1
+            db.session.commit()
+            for slug, number, created in results:
+                _out(f"{slug}: version {number} {'stored' if created else 'already stored'}")
+        elif args.action == "publish":
+            try:
+                procedures.publish(args.slug, args.number, actor_id=None)
+            except procedures.ProcedureError as err:
+                _out(f"error: {err}")
+                return 1
+            db.session.commit()
+            _out(f"{args.slug}: version {args.number} published")
+        else:
+            rows = db.session.execute(
+                sa.select(Procedure.slug, ProcedureVersion.number, ProcedureVersion.published,
+                          Procedure.published_version_id == ProcedureVersion.id, ProcedureVersion.content_hash)
+                .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+                .order_by(Procedure.slug, ProcedureVersion.number)).all()
+            for slug, number, published, current, digest in rows:
+                mark = "current" if current else ("published" if published else "draft")
+                _out(f"{slug:<30} v{number:<4} {mark:<10} {digest[:12]}")
+    return 0
+
+
+def cmd_units(app: Flask, args: argparse.Namespace) -> int:
+    with app.app_context():
+        if args.action == "add":
+            parent = accounts.find_unit(args.parent) if args.parent else None
+            try:
+                accounts.create_unit(args.code, args.name, args.kind, parent)
+            except accounts.AccountError as err:
+                _out(f"error: {err}")
+                return 1
+            db.session.commit()
+        for unit in db.session.scalars(sa.select(Unit).order_by(Unit.code)):
+            _out(f"{unit.code:<16} {unit.kind:<20} {unit.name}")
+    return 0
+
+
+def cmd_accounts(app: Flask, args: argparse.Namespace) -> int:
+    with app.app_context():
+        try:
+            if args.action == "add":
+                accounts.create_account(args.username, args.name, args.kind, args.identity)
+            elif args.action == "password":
+                account = accounts.find_account(args.username or "")
+                if account is None or account.kind != "officer":
+                    _out("error: no officer account with that username")
+                    return 1
+                account.password_hash = hash_password(_read_password())
+            elif args.action == "grant":
+                account, unit = accounts.find_account(args.username), accounts.find_unit(args.unit)
+                if account is None or unit is None:
+                    _out("error: unknown account or unit")
+                    return 1
+                accounts.grant(account, unit, args.role)
+        except (accounts.AccountError, WeakPassword) as err:
+            _out(f"error: {err}")
+            return 1
+        db.session.commit()
+        for account in db.session.scalars(sa.select(Account).order_by(Account.username)):
+            roles = db.session.execute(sa.select(Unit.code, RoleAssignment.role)
+                                       .join(Unit, Unit.id == RoleAssignment.unit_id)
+                                       .where(RoleAssignment.account_id == account.id)).all()
+            granted = ", ".join(f"{role}@{code}" for code, role in roles) or "-"
+            _out(f"{account.username:<16} {account.kind:<8} {granted}")
+    return 0
+
+
+def _read_password() -> str:
+    """From the terminal without echo, or one line of standard input (for scripts)."""
+    if sys.stdin.isatty():
+        return getpass.getpass("New password: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_create_token(app: Flask, args: argparse.Namespace) -> int:
+    with app.app_context():
+        account = accounts.find_account(args.user)
+        if account is None:
+            _out(f"error: no account {args.user}")
+            return 1
+        token = accounts.issue_token(account, args.days or app.config["MOTCUA_SETTINGS"].token_days, "cli")
+        db.session.commit()
+        _out(token)
+    return 0
+
+
+def cmd_demo(app: Flask, args: argparse.Namespace) -> int:
+    from webapp.demo import seed
+
+    with app.app_context():
+        tokens = seed()
+        db.session.commit()
+    _print_tokens(tokens)
+    return 0
+
+
+def _print_tokens(tokens: dict[str, str]) -> None:
+    from webapp.demo import DEMO_PASSWORD
+
+    _out("Demo accounts and bearer tokens (Authorization: Bearer <token>):")
+    for username, token in tokens.items():
+        _out(f"  {username:<12} {token}")
+    _out(f"Officers sign in at /can-bo/ with their username and the password {DEMO_PASSWORD!r}.")
+
+
+def cmd_serve(app: Flask, args: argparse.Namespace) -> int:
+    from webapp.demo import seed
+
+    upgrade_database(app)
+    with app.app_context():
+        first_run = not db.session.scalar(sa.select(sa.func.count()).select_from(Unit))
+        tokens = seed() if first_run else {}
+        results = procedures.load_library(Path(app.config["MOTCUA_LIBRARY"]), actor_id=None)
+        db.session.commit()
+    for slug, number, created in results:
+        _out(f"procedure {slug}: version {number}{' (new)' if created else ''}")
+    if tokens:
+        _print_tokens(tokens)
+    from webapp.accounts.oidc import start_local_provider
+
+    provider = start_local_provider(app, args.host, args.port)
+    if provider is not None:
+        _out(f"==> Citizen login: demo OpenID Connect provider at {provider.issuer} (pick An or Bình, no password)")
+    background = [] if args.no_worker else _start_background(app)
+    _out(f"==> Open http://{args.host}:{args.port}/  (API: http://{args.host}:{args.port}/api/v1/openapi.json)")
+    try:
+        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    finally:
+        for process in background:
+            process.terminate()
+            process.wait(timeout=30)
+    return 0
+
+
+def _start_background(app: Flask) -> list[subprocess.Popen[bytes]]:
+    """The embedded default's background jobs: one Celery worker and one beat, on the same settings."""
+    from kombu import Exchange, Queue
+
+    celery = app.extensions["celery"]
+    # Declare the queue once before anyone uses it: the SQLite broker cannot create it from two
+    # processes at the same moment.
+    with celery.connection_for_write() as connection:
+        Queue("celery", Exchange("celery", type="direct"), routing_key="celery")(connection.default_channel).declare()
+    schedule = app.config["MOTCUA_SETTINGS"].data_dir / "beat-schedule"
+    _out("==> Background jobs: a Celery worker and beat (broker: MOTCUA_BROKER_URL or a SQLite file)")
+    base = [sys.executable, "-m", "celery", "-A", "webapp.worker"]
+    return [
+        subprocess.Popen([*base, "worker", "--pool", "solo", "--loglevel", "WARNING", "--without-mingle",
+                          "--without-gossip"], preexec_fn=_die_with_parent),
+        subprocess.Popen([*base, "beat", "--schedule", str(schedule), "--loglevel", "WARNING"],
+                         preexec_fn=_die_with_parent),
+    ]
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker and beat stop when `serve` dies, even by SIGKILL (no orphans)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = engine_cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+    def add(name: str, func: Callable[[Flask, argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_)
+        command.set_defaults(web=func)
+        return command
+
+    serve = add("serve", cmd_serve, "run the product (embedded default unless settings say otherwise)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--no-worker", action="store_true", help="do not start the background-job worker")
+    db_cmd = add("db", cmd_db, "database migrations")
+    db_cmd.add_argument("action", choices=["upgrade"])
+    proc = add("procedures", cmd_procedures, "load, publish or list procedures")
+    proc.add_argument("action", choices=["load", "publish", "list"])
+    proc.add_argument("path", nargs="?", help="load: library folder (default MOTCUA_LIBRARY); publish: slug")
+    proc.add_argument("number", nargs="?", type=int, help="publish: version number")
+    proc.add_argument("--no-publish", action="store_true", help="load: store new versions as drafts")
+    units = add("units", cmd_units, "list or add units")
+    units.add_argument("action", choices=["list", "add"])
+    units.add_argument("code", nargs="?")
+    units.add_argument("name", nargs="?")
+    units.add_argument("kind", nargs="?")
+    units.add_argument("--parent")
+    accts = add("accounts", cmd_accounts, "list, add or grant roles to accounts")
+    accts.add_argument("action", choices=["list", "add", "grant", "password"])
+    accts.add_argument("username", nargs="?")
+    accts.add_argument("name", nargs="?", help="add: display name; grant: unit code")
+    accts.add_argument("kind", nargs="?", help="add: citizen|officer; grant: role")
+    accts.add_argument("--identity", help="add: 12-digit identity number (citizens)")
+    token = add("create-token", cmd_create_token, "print a bearer token for an account")
+    token.add_argument("--user", required=True)
+    token.add_argument("--days", type=int)
+    demo = add("demo", cmd_demo, "demo data")
+    demo.add_argument("action", choices=["seed"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    web = getattr(args, "web", None)
+    if web is None:
+        return int(args.func(args))
+    if args.command == "procedures" and args.action == "publish":
+        args.slug = args.path
+        if args.slug is None or args.number is None:
+            _out("error: give SLUG and version NUMBER")
+            return 2
+    if args.command == "accounts" and args.action == "grant":
+        args.unit, args.role = args.name, args.kind
+    if args.command == "units" and args.action == "add" and not all((args.code, args.name, args.kind)):
+        _out("error: give CODE NAME KIND")
+        return 2
+    needs_three = args.command == "accounts" and args.action in ("add", "grant")
+    if needs_three and not all((args.username, args.name, args.kind)):
+        _out("error: missing arguments")
+        return 2
+    return int(web(create_app(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dossiers (hồ sơ): submission, work items, history, documents, codes."""

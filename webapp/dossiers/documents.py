@@ -1,0 +1,56 @@
+"""Attachments: checked against the procedure's component rules, stored by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app
+
+from webapp.audit.service import record
+from webapp.dossiers.models import Document, Dossier
+from webapp.dossiers.service import DossierError
+from webapp.extensions import db
+
+# What the first bytes of each accepted type look like: a declared type must match them.
+_SIGNATURES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "xml": ("application/xml", (b"<?xml", b"\xef\xbb\xbf<?xml", b"<")),
+}
+
+
+def store_document(dossier: Dossier, *, component: str, filename: str, data: bytes, actor_id: int) -> Document:
+    rule = next((c for c in dossier.procedure_version.meta.get("components", []) if c.get("key") == component), None)
+    if rule is None:
+        raise DossierError(422, "unknown_component", f"no component {component!r}")
+    extension = Path(filename).suffix.lower().lstrip(".")
+    allowed = [t.lower() for t in rule.get("file_types", [])]
+    if extension not in allowed or extension not in _SIGNATURES:
+        raise DossierError(422, "file_type_not_allowed", f"{extension or '?'} not in {allowed}")
+    if not data:
+        raise DossierError(422, "empty_file", "the file is empty")
+    limit = int(rule.get("max_size_mb", 10)) * 1024 * 1024
+    if len(data) > limit:
+        raise DossierError(413, "file_too_large", f"{len(data)} bytes > {limit}")
+    content_type, signatures = _SIGNATURES[extension]
+    if not data.startswith(signatures):
+        raise DossierError(422, "content_mismatch", f"the content is not {extension}")
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"uploads/{digest[:2]}/{digest}"
+    path = Path(current_app.instance_path) / key
+    if not path.exists():  # content-addressed: the same scan uploaded twice is stored once
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(path)  # atomic: a crash never leaves half a file under the final name
+    document = Document(dossier_id=dossier.id, component=component, filename=Path(filename).name[:255],
+                        content_type=content_type, size=len(data), sha256=digest, storage_key=key,
+                        uploaded_by_id=actor_id)
+    db.session.add(document)
+    db.session.flush()
+    record("document.uploaded", actor_id=actor_id, dossier_id=dossier.id, object_type="document",
+           object_id=document.id, component=component, size=len(data), sha256=digest)
+    return document

@@ -1,0 +1,381 @@
+"""Dossier life cycle on the database: submit, claim, complete. One transaction per action.
+
+Every action loads the dossier's instance state, lets the engine advance it, writes the
+new state with the version counter it read (optimistic lock), materialises the ready
+human steps as work items and appends history and audit entries. Services flush, so a
+losing concurrent action raises Conflict here with nothing written; the caller (a route,
+a job) commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.forms import FieldError, FormInvalid
+from engine.runtime import VN_TZ, Advance, EngineError, Instance
+from engine.statuses import DossierStatus
+from webapp.accounts.models import Account, Unit
+from webapp.accounts.service import Principal
+from webapp.audit.service import record
+from webapp.dossiers.codes import next_code
+from webapp.dossiers.models import CHANNELS, Dossier, StepRecord, SupplementPause, WorkItem
+from webapp.extensions import db
+from webapp.jobs import service as jobs
+from webapp.procedures import service as procedures
+from webapp.procedures.models import Procedure, ProcedureVersion
+
+FINAL_STATUSES = (DossierStatus.REFUSED, DossierStatus.RETURNED)
+UNIT_KIND_FOR_LEVEL = {"commune": "commune", "district": "district", "province": "province_department"}
+
+
+class DossierError(Exception):
+    """A refused action: ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[FieldError] | None = None):
+        self.status = status
+        self.code = code
+        self.fields = fields
+        super().__init__(message)
+
+
+class Conflict(DossierError):
+    def __init__(self, message: str = "the dossier changed meanwhile"):
+        super().__init__(409, "conflict", message)
+
+
+@dataclass(frozen=True)
+class Submission:
+    procedure: str
+    data: dict[str, Any]
+    unit: str | None = None
+    channel: int = 2
+    applicant_identity: str | None = None  # an officer submitting for someone at the desk
+    applicant_name: str | None = None
+
+
+def now_vn() -> datetime:
+    return datetime.now(VN_TZ)
+
+
+def engine():  # noqa: ANN201 - the shared engine.runtime.Engine
+    return procedures.engine()
+
+
+# --- submit ------------------------------------------------------------------------------
+
+def submit(principal: Principal, sub: Submission, *, idempotency_key: str | None = None,
+           now: datetime | None = None, lang: str = "vi") -> tuple[Dossier, bool]:
+    """Create a dossier, or return the one this submitter already created with this key."""
+    now = now or now_vn()
+    if idempotency_key:
+        existing = _by_idempotency(principal.account_id, idempotency_key)
+        if existing is not None:
+            return existing, False
+    version = procedures.published_version(sub.procedure)
+    if version is None:
+        raise DossierError(404, "unknown_procedure", f"no published procedure {sub.procedure!r}")
+    if sub.channel not in CHANNELS:
+        raise DossierError(422, "invalid_channel", "channel must be 1 (desk), 2 (online) or 3 (post)")
+    unit = _receiving_unit(version, sub.unit)
+    applicant = _applicant(principal, sub, unit)
+    compiled = procedures.compiled(version)
+    try:
+        instance, advance = engine().start(compiled, sub.data, now=now, lang=lang)
+    except FormInvalid as err:
+        raise DossierError(422, "invalid_data", "the form has errors", err.errors) from None
+    settings = current_app.config["MOTCUA_SETTINGS"]
+    dossier = Dossier(
+        code=next_code(unit, now.astimezone(VN_TZ).date(), settings.dossier_code_format),
+        procedure_version_id=version.id, applicant_id=applicant.id, submitted_by_id=principal.account_id,
+        idempotency_key=idempotency_key, receiving_unit_id=unit.id, handling_unit_id=unit.id,
+        channel=sub.channel, submitted_at=now, form_data=sub.data, state=engine().serialize(instance),
+    )
+    dossier.procedure_version = version
+    try:
+        db.session.add(dossier)
+        db.session.flush()
+        db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind="submitted", element_id=None,
+                                  name=None, lane=None, status=None, actor_id=principal.account_id))
+        _apply(dossier, instance, advance, actor_id=principal.account_id, now=now)
+        record("dossier.submitted", actor_id=principal.account_id, dossier_id=dossier.id, object_type="dossier",
+               object_id=dossier.code, procedure=sub.procedure, version=version.number, channel=sub.channel)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        if idempotency_key:  # a concurrent retry with the same key won
+            existing = _by_idempotency(principal.account_id, idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+    return dossier, True
+
+
+def _by_idempotency(account_id: int, key: str) -> Dossier | None:
+    return db.session.scalar(sa.select(Dossier).where(
+        Dossier.submitted_by_id == account_id, Dossier.idempotency_key == key))
+
+
+def _receiving_unit(version: ProcedureVersion, code: str | None) -> Unit:
+    if code:
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
+        if unit is None:
+            raise DossierError(422, "unknown_unit", f"no unit with code {code!r}")
+        return unit
+    kind = UNIT_KIND_FOR_LEVEL.get(version.meta.get("level", ""), "")
+    candidates = db.session.scalars(sa.select(Unit).where(Unit.kind == kind).limit(2)).all()
+    if len(candidates) != 1:
+        raise DossierError(422, "unit_required", "say which unit receives the dossier (field 'unit')")
+    return candidates[0]
+
+
+def _applicant(principal: Principal, sub: Submission, unit: Unit) -> Account:
+    if principal.is_citizen:
+        account = db.session.get(Account, principal.account_id)
+        assert account is not None
+        return account
+    # An officer files at the desk for a citizen who came in person.
+    if not principal.has("tiep_nhan", unit.id):
+        raise DossierError(403, "forbidden", "only the one-stop desk of the receiving unit files for citizens")
+    number = sub.applicant_identity or ""
+    if len(number) != 12 or not number.isdigit():
+        raise DossierError(422, "applicant_required", "give the applicant's 12-digit identity number")
+    account = db.session.scalar(sa.select(Account).where(Account.identity_number == number))
+    if account is None:
+        account = Account(username=f"cd-{number}", display_name=sub.applicant_name or number,
+                          kind="citizen", identity_number=number)
+        db.session.add(account)
+        db.session.flush()
+    return account
+
+
+# --- work items --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkRow:
+    item: WorkItem
+    code: str
+    status: int | None
+    submitted_at: datetime
+    dossier_due_at: datetime | None
+    procedure: str
+    unit: str | None
+    applicant: str
+
+
+def list_work_items(principal: Principal, *, role: str | None = None, unit: str | None = None,
+                    procedure: str | None = None, q: str | None = None, page: int = 1,
+                    per_page: int = 20) -> tuple[list[WorkRow], int]:
+    """Ready steps for the caller's (role, unit) pairs and steps assigned to them, most urgent first.
+
+    One query with joins (no per-row lookups), served by the (state, role, unit_id, due_at) index.
+    """
+    mine = [sa.and_(WorkItem.role == r, WorkItem.unit_id == u) for u, r in principal.roles]
+    mine.append(WorkItem.assignee_id == principal.account_id)
+    query = (
+        sa.select(WorkItem, Dossier.code, Dossier.status, Dossier.submitted_at, Dossier.due_at,
+                  Procedure.slug, Unit.code, Account.display_name)
+        .join(Dossier, Dossier.id == WorkItem.dossier_id)
+        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .join(Account, Account.id == Dossier.applicant_id)
+        .outerjoin(Unit, Unit.id == WorkItem.unit_id)
+        .where(WorkItem.state == "ready", sa.or_(*mine))
+    )
+    if role:
+        query = query.where(WorkItem.role == role)
+    if unit:
+        query = query.where(Unit.code == unit)
+    if procedure:
+        query = query.where(Procedure.slug == procedure)
+    if q:
+        query = query.where(Dossier.code.contains(q, autoescape=True))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return [WorkRow(*row) for row in rows], total
+
+
+def claim(principal: Principal, item_id: int) -> WorkItem:
+    item = _work_item_for(principal, item_id)
+    if item.claimed_by_id not in (None, principal.account_id):
+        raise DossierError(409, "claimed", "another officer has claimed this step")
+    # Conditional UPDATE: of two officers claiming at once, exactly one row changes.
+    changed = db.session.execute(
+        sa.update(WorkItem)
+        .where(WorkItem.id == item.id, WorkItem.state == "ready",
+               sa.or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == principal.account_id))
+        .values(claimed_by_id=principal.account_id, claimed_at=now_vn())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise DossierError(409, "claimed", "another officer has claimed this step")
+    record("work_item.claimed", actor_id=principal.account_id, dossier_id=item.dossier_id,
+           object_type="work_item", object_id=item.id, element=item.element_id)
+    db.session.flush()
+    db.session.refresh(item)
+    return item
+
+
+def release(principal: Principal, item_id: int) -> WorkItem:
+    item = _work_item_for(principal, item_id)
+    if item.claimed_by_id != principal.account_id:
+        raise DossierError(409, "not_claimed", "this step is not claimed by you")
+    item.claimed_by_id = None
+    item.claimed_at = None
+    record("work_item.released", actor_id=principal.account_id, dossier_id=item.dossier_id,
+           object_type="work_item", object_id=item.id)
+    db.session.flush()
+    return item
+
+
+def complete(principal: Principal, item_id: int, data: dict[str, Any], *, now: datetime | None = None,
+             lang: str = "vi") -> Dossier:
+    now = now or now_vn()
+    item = _work_item_for(principal, item_id)
+    if item.claimed_by_id not in (None, principal.account_id):
+        raise DossierError(409, "claimed", "another officer has claimed this step")
+    dossier = item.dossier
+    compiled = procedures.compiled(dossier.procedure_version)
+    instance = engine().deserialize(compiled, dossier.state)
+    try:
+        advance = engine().complete(instance, item.task_id, data, now=now, lang=lang)
+    except FormInvalid as err:
+        db.session.rollback()
+        raise DossierError(422, "invalid_data", "the form has errors", err.errors) from None
+    except EngineError as err:
+        db.session.rollback()
+        raise DossierError(409, err.code, err.message("en")) from None
+    try:  # any flush from here on may find that another request advanced the dossier first
+        item.state = "done"
+        item.completed_by_id = principal.account_id
+        item.completed_at = now
+        db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind="completed", element_id=item.element_id,
+                                  name=item.name, lane=item.lane, status=None, actor_id=principal.account_id,
+                                  data=data))
+        dossier.state = engine().serialize(instance)
+        _apply(dossier, instance, advance, actor_id=principal.account_id, now=now)
+        record("work_item.completed", actor_id=principal.account_id, dossier_id=dossier.id,
+               object_type="work_item", object_id=item.id, element=item.element_id, status=dossier.status)
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict() from None
+    return dossier
+
+
+def _work_item_for(principal: Principal, item_id: int) -> WorkItem:
+    item = db.session.get(WorkItem, item_id)
+    if item is None or not can_act(principal, item):
+        raise DossierError(404, "not_found", "no such work item for you")
+    if item.state != "ready":
+        raise DossierError(409, "work_item_closed", "this step has already been done")
+    return item
+
+
+def can_act(principal: Principal, item: WorkItem) -> bool:
+    if item.assignee_id is not None:
+        return item.assignee_id == principal.account_id
+    return item.role is not None and item.unit_id is not None and principal.has(item.role, item.unit_id)
+
+
+def can_read(principal: Principal, dossier: Dossier) -> bool:
+    if dossier.applicant_id == principal.account_id or dossier.submitted_by_id == principal.account_id:
+        return True
+    if principal.is_citizen:
+        return False
+    return bool(principal.unit_ids & involved_units(dossier))
+
+
+def involved_units(dossier: Dossier) -> set[int]:
+    units = {dossier.receiving_unit_id, dossier.handling_unit_id}
+    units.update(u for u in db.session.scalars(
+        sa.select(WorkItem.unit_id).where(WorkItem.dossier_id == dossier.id, WorkItem.unit_id.is_not(None))))
+    return units
+
+
+# --- applying what the engine did ----------------------------------------------------------
+
+def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: int | None, now: datetime) -> None:
+    for change in advance.status_changes:
+        _set_status(dossier, change.code, change.element_id, change.at, actor_id)
+    if advance.failure is not None:
+        dossier.failure = {"code": advance.failure.code, "element_id": advance.failure.element_id,
+                           "message": advance.failure.message("vi"), "message_en": advance.failure.message("en")}
+    if advance.completed and dossier.finished_at is None:
+        dossier.finished_at = now
+    dossier.due_at = _legal_due(dossier)
+    _sync_work_items(dossier, instance, now)
+
+
+def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, actor_id: int | None) -> None:
+    previous = dossier.status
+    dossier.status = code
+    db.session.add(StepRecord(dossier_id=dossier.id, at=at, kind="status", element_id=element_id,
+                              status=code, actor_id=actor_id))
+    if code == DossierStatus.RECEIVED and dossier.received_at is None:
+        dossier.received_at = at
+    open_pause = next((p for p in dossier.pauses if p.ended_at is None), None)
+    supplement = DossierStatus.SUPPLEMENT_REQUESTED
+    if code == supplement and open_pause is None:
+        dossier.pauses.append(SupplementPause(dossier_id=dossier.id, started_at=at))
+    elif code != supplement and previous == supplement and open_pause is not None:
+        open_pause.ended_at = at
+    if code in FINAL_STATUSES:
+        dossier.finished_at = dossier.finished_at or at
+    # The citizen hears of it once the change commits (transactional outbox).
+    jobs.enqueue("notify.status_changed", dossier_id=dossier.id, status=int(code))
+
+
+def _legal_due(dossier: Dossier) -> datetime | None:
+    """The legal deadline from the procedure's processing time, paused while supplementing."""
+    timing = dossier.procedure_version.meta.get("processing_time") or {}
+    if "amount" not in timing:
+        return None
+    cutoff = time.fromisoformat(timing["cutoff"]) if timing.get("cutoff") else None
+    start = dossier.received_at or dossier.submitted_at
+    pauses = [(p.started_at, p.ended_at) for p in dossier.pauses if p.ended_at is not None]
+    due = engine().calendar.due_at(start, int(timing["amount"]), timing.get("unit", "working_days"),
+                                   cutoff=cutoff, pauses=pauses)
+    return due
+
+
+def _sync_work_items(dossier: Dossier, instance: Instance, now: datetime) -> None:
+    ready = {task.id: task for task in engine().ready_tasks(instance)}
+    open_items = db.session.scalars(sa.select(WorkItem).where(
+        WorkItem.dossier_id == dossier.id, WorkItem.state == "ready")).all()
+    for item in open_items:
+        if item.task_id not in ready:
+            item.state = "cancelled"  # withdrawn by the process (a boundary event, a message)
+    known = {item.task_id for item in open_items}
+    lanes = dossier.procedure_version.meta.get("lanes") or {}
+    for task_id, task in ready.items():
+        if task_id in known:
+            continue
+        routing = lanes.get(task.lane or "", {})
+        role = routing.get("role", task.lane)
+        unit_id, assignee_id = _route(dossier, routing.get("unit"), routing.get("unit_code"))
+        db.session.add(WorkItem(
+            dossier_id=dossier.id, task_id=task_id, element_id=task.element_id, name=task.name, lane=task.lane,
+            role=role, unit_id=unit_id, assignee_id=assignee_id, state="ready", entered_at=now, due_at=task.due_at,
+        ))
+
+
+def _route(dossier: Dossier, unit: str | None, unit_code: str | None) -> tuple[int | None, int | None]:
+    """(unit id, assignee account id) for a lane's routing rule in procedure.yaml."""
+    if unit == "applicant":
+        return None, dossier.applicant_id
+    if unit == "unit_code" and unit_code:
+        found = db.session.scalar(sa.select(Unit.id).where(Unit.code == unit_code))
+        return found, None
+    if unit == "handling":
+        return dossier.handling_unit_id, None
+    return dossier.receiving_unit_id, None

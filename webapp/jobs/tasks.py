@@ -1,0 +1,20 @@
+"""Every job, registered by name. Jobs take ids and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from engine.connectors import ConnectorError
+from webapp.jobs import service
+from webapp.notifications import service as notifications
+
+
+@shared_task(name="outbox.relay", soft_time_limit=30, time_limit=60)
+def relay_outbox() -> int:
+    return service.relay()
+
+
+@shared_task(name="notify.status_changed", bind=True, autoretry_for=(ConnectorError,), retry_backoff=2,
+             retry_backoff_max=300, max_retries=8, soft_time_limit=30, time_limit=60)
+def notify_status_changed(self, *, outbox_id: int, dossier_id: int, status: int) -> int:  # noqa: ANN001
+    return len(notifications.status_changed(outbox_id=outbox_id, dossier_id=dossier_id, status=status))

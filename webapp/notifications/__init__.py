@@ -1,0 +1,1 @@
+"""Notifications to citizens on status changes: portal inbox and SMS, via connectors."""

@@ -1,0 +1,1 @@
+"""The citizen portal: fill the generated form, check answers, submit, track."""

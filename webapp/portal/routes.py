@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine import forms
+from engine.statuses import DossierStatus
+from webapp import formui
+from webapp.accounts import service as accounts
+from webapp.accounts.oidc import current_citizen
+from webapp.dossiers import service as dossiers
+from webapp.dossiers.models import Dossier, StepRecord, WorkItem
+from webapp.extensions import db
+from webapp.i18n import current_lang
+from webapp.portal.models import Draft
+from webapp.procedures import service as procedures
+from webapp.workspace import dossier_view
+
+bp = Blueprint("portal", __name__)
+
+
+def _citizen_or_login() -> Any:
+    citizen = current_citizen()
+    if citizen is None:
+        return None, redirect(url_for("oidc.login", next=request.full_path.rstrip("?")))
+    return citizen, None
+
+
+def _draft(account_id: int, slug: str) -> Draft:
+    draft = db.session.scalar(sa.select(Draft).where(Draft.account_id == account_id, Draft.procedure_slug == slug))
+    if draft is None:
+        draft = Draft(account_id=account_id, procedure_slug=slug, data={})
+        db.session.add(draft)
+    return draft
+
+
+def _step_number(raw: str | None, count: int) -> int:
+    """``?buoc=N`` (from 1) as an index; anything unknown is the first step."""
+    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= count:
+        return int(raw) - 1
+    return 0
+
+
+@bp.route("/thu-tuc/<slug>/nop", methods=["GET", "POST"])
+def fill(slug: str) -> ResponseReturnValue:
+    """The declaration, one ``ui:steps`` step per page (``?buoc=N``); every POST saves the draft first."""
+    version = procedures.published_version(slug)
+    if version is None:
+        abort(404)
+    citizen, login = _citizen_or_login()
+    if login:
+        return login
+    form = procedures.compiled(version).start_form
+    if form is None:
+        abort(404)
+    lang = current_lang()
+    all_steps = formui.steps(form, lang)
+    index = _step_number(request.args.get("buoc"), len(all_steps))
+    step = all_steps[index]
+    draft = _draft(citizen.id, slug)
+    data, errors = dict(draft.data or {}), []
+    if request.method == "POST":
+        data = formui.parse_form(form, request.form, only=step.fields, base=data)
+        action = formui.array_action(request.form)
+        if action:
+            data = formui.apply_array_action(data, action)
+        draft.data = data
+        db.session.commit()  # saved, whatever happens next: resume later on any device
+        if not action:
+            errors = formui.errors_in(forms.validate(form, data, lang), all_steps, index)
+            if not errors:
+                if index + 1 < len(all_steps):
+                    return redirect(url_for("portal.fill", slug=slug, buoc=index + 2))
+                return redirect(url_for("portal.check", slug=slug))
+    else:
+        db.session.commit()
+    return render_template(
+        "portal/fill.html", version=version, steps=all_steps, index=index, step=step,
+        form_html=formui.render_form(form, data or None, errors, lang=lang, only=step.fields),
+        summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors)), 422 if errors else 200
+
+
+@bp.route("/thu-tuc/<slug>/kiem-tra", methods=["GET", "POST"])
+def check(slug: str) -> ResponseReturnValue:
+    """Check your answers, then submit. Submitting twice (a double click) makes one dossier."""
+    version = procedures.published_version(slug)
+    if version is None:
+        abort(404)
+    citizen, login = _citizen_or_login()
+    if login:
+        return login
+    draft = db.session.scalar(sa.select(Draft).where(Draft.account_id == citizen.id, Draft.procedure_slug == slug))
+    form = procedures.compiled(version).start_form
+    if draft is None or form is None:
+        return redirect(url_for("portal.fill", slug=slug))
+    errors = forms.validate(form, draft.data or {})
+    if errors:  # back to the first step that is not complete
+        form_steps = formui.steps(form)
+        first = min(formui.step_of(form_steps, e.path) for e in errors)
+        return redirect(url_for("portal.fill", slug=slug, buoc=first + 1))
+    if request.method == "POST":
+        principal = accounts.principal_for(citizen)
+        key = f"draft-{draft.id}-{draft.updated_at.timestamp()}"
+        try:
+            dossier, _ = dossiers.submit(principal, dossiers.Submission(procedure=slug, data=draft.data),
+                                         idempotency_key=key, lang=current_lang())
+        except dossiers.DossierError:
+            db.session.rollback()
+            return redirect(url_for("portal.fill", slug=slug))
+        db.session.delete(draft)
+        db.session.commit()
+        return redirect(url_for("portal.dossier", code=dossier.code))
+    return render_template("portal/check.html", version=version, rows=dossier_view.rows(form, draft.data))
+
+
+@bp.get("/ho-so/<code>")
+def dossier(code: str) -> ResponseReturnValue:
+    citizen, login = _citizen_or_login()
+    if login:
+        return login
+    found = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+    if found is None or not dossiers.can_read(accounts.principal_for(citizen), found):
+        abort(404)
+    statuses = db.session.scalars(sa.select(StepRecord).where(
+        StepRecord.dossier_id == found.id, StepRecord.kind == "status").order_by(StepRecord.id)).all()
+    mine = db.session.scalars(sa.select(WorkItem).where(
+        WorkItem.dossier_id == found.id, WorkItem.state == "ready", WorkItem.assignee_id == citizen.id)).all()
+    return render_template("portal/dossier.html", dossier=found, statuses=statuses, my_steps=mine,
+                           label=lambda code: DossierStatus(code).label(current_lang()))

@@ -1,0 +1,1 @@
+"""Procedures and their immutable versions, stored once and compiled once per process."""

@@ -1,0 +1,90 @@
+"""Every setting, read from the environment with the ``MOTCUA_`` prefix, documented here.
+
+MOTCUA_DATABASE_URL       SQLAlchemy URL. Default: SQLite file ``motcua.db`` in MOTCUA_DATA_DIR
+                          (no server needed). PostgreSQL: postgresql+psycopg://user:pw@host/db
+MOTCUA_DATA_DIR           where the SQLite file, uploads and generated PDFs go. Default: ./instance
+MOTCUA_LIBRARY            folder holding bpmn/ and forms/ loaded by `motcua procedures load`.
+                          Default: the repository root
+MOTCUA_SECRET_KEY         session signing key. Default: a development-only value (never in production)
+MOTCUA_DOSSIER_CODE       dossier code format (Python format string over unit, date, seq).
+                          Default: {unit}-{date:%Y%m%d}-{seq:07d}  e.g. G09.20-20260609-0092637
+MOTCUA_MAX_UPLOAD_MB      largest request body accepted (uploads, package zips). Default: 25
+MOTCUA_BROKER_URL         Celery broker (redis://..., amqp://...). Default: a SQLite file in MOTCUA_DATA_DIR
+MOTCUA_PUBLIC_URL         the site's address, for links in notifications. Default: http://127.0.0.1:5000
+MOTCUA_TOKEN_DAYS         lifetime of API tokens issued by `motcua create-token`. Default: 30
+MOTCUA_OIDC_ISSUER        OpenID Connect issuer for citizen login (discovery: ISSUER/.well-known/openid-configuration).
+                          Default: the local demo provider http://127.0.0.1:5001, started by `motcua serve`.
+                          Production: the national identity (VNeID) gateway's https issuer
+MOTCUA_OIDC_CLIENT_ID     client id registered with the issuer. Default (local provider only): motcua-dev
+MOTCUA_OIDC_CLIENT_SECRET client secret. Default (local provider only): a development value; unset for a
+                          public client (PKCE only)
+MOTCUA_OIDC_SCOPES        scopes asked for; must include openid. Default: "openid profile"
+MOTCUA_OIDC_REDIRECT_URI  callback URL registered with the issuer, when behind a proxy.
+                          Default: built from the request (.../dang-nhap/callback)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CODE_FORMAT = "{unit}-{date:%Y%m%d}-{seq:07d}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    library: Path
+    secret_key: str
+    dossier_code_format: str = DEFAULT_CODE_FORMAT
+    max_upload_mb: int = 25
+    token_days: int = 30
+    broker: str | None = None
+    public_url: str = "http://127.0.0.1:5000"
+    migrations_dir: Path = REPO_ROOT / "migrations"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("MOTCUA_DATABASE_URL") or None,
+            data_dir=Path(env.get("MOTCUA_DATA_DIR") or REPO_ROOT / "instance").resolve(),
+            library=Path(env.get("MOTCUA_LIBRARY") or REPO_ROOT),
+            secret_key=env.get("MOTCUA_SECRET_KEY", "dev-only-not-secret"),
+            dossier_code_format=env.get("MOTCUA_DOSSIER_CODE") or DEFAULT_CODE_FORMAT,
+            max_upload_mb=int(env.get("MOTCUA_MAX_UPLOAD_MB") or 25),
+            token_days=int(env.get("MOTCUA_TOKEN_DAYS") or 30),
+            broker=env.get("MOTCUA_BROKER_URL") or None,
+            public_url=env.get("MOTCUA_PUBLIC_URL") or "http://127.0.0.1:5000",
+        )
+
+    @property
+    def broker_url(self) -> str:
+        """Redis or RabbitMQ in production; a SQLite file (no server) in the embedded default."""
+        return self.broker or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'motcua.db'}"
+
+    def flask_config(self) -> dict[str, Any]:
+        url = self.sqlalchemy_url
+        # hide_parameters: database errors end up in logs, and their parameters are form data.
+        engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+        if url.startswith("sqlite"):
+            # Writers queue instead of failing at once; the embedded default is one process.
+            engine_options = {"connect_args": {"timeout": 30}, "hide_parameters": True}
+        return {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SECRET_KEY": self.secret_key,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "MAX_CONTENT_LENGTH": self.max_upload_mb * 1024 * 1024,
+            "MOTCUA_SETTINGS": self,
+            "MOTCUA_LIBRARY": self.library,
+            "MOTCUA_PUBLIC_URL": self.public_url,
+        }

@@ -1,0 +1,1 @@
+"""The officer workspace (cán bộ): login, worklist, work items."""

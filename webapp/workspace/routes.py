@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.statuses import DossierStatus
+from webapp import formui
+from webapp.accounts.models import Account
+from webapp.audit.service import record
+from webapp.dossiers import service
+from webapp.dossiers.models import Document, StepRecord, WorkItem
+from webapp.extensions import db
+from webapp.i18n import current_lang
+from webapp.procedures import service as procedures
+from webapp.workspace import dossier_view
+from webapp.workspace.auth import SESSION_KEY, authenticate, current_officer, officer_required
+
+bp = Blueprint("workspace", __name__, url_prefix="/can-bo")
+PER_PAGE = 25
+DUE_SOON = timedelta(hours=8)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: a login link must not be able to send an officer to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("workspace.worklist")
+
+
+@bp.route("/dang-nhap", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    error = None
+    if request.method == "POST":
+        account = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if account is not None:
+            session.clear()  # a fresh session id on login
+            session[SESSION_KEY] = account.id
+            record("officer.logged_in", actor_id=account.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        error = True
+    return render_template("workspace/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/dang-xuat")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("workspace.login"))
+
+
+@bp.get("/")
+@officer_required
+def worklist() -> ResponseReturnValue:
+    officer = current_officer()
+    assert officer is not None
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    q = (request.args.get("q") or "").strip()[:60] or None
+    rows, total = service.list_work_items(officer, q=q, procedure=request.args.get("procedure") or None,
+                                          page=page, per_page=PER_PAGE)
+    now = service.now_vn()
+    return render_template("workspace/worklist.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), q=q or "", now=now, due_soon=now + DUE_SOON,
+                           me=officer.account_id)
+
+
+@bp.post("/viec/<int:item_id>/nhan")
+@officer_required
+def claim(item_id: int) -> ResponseReturnValue:
+    _act(service.claim, item_id, "Đã nhận xử lý.")
+    return redirect(request.referrer or url_for("workspace.worklist"))
+
+
+@bp.post("/viec/<int:item_id>/tra")
+@officer_required
+def release(item_id: int) -> ResponseReturnValue:
+    _act(service.release, item_id, "Đã trả lại hàng chờ.")
+    return redirect(request.referrer or url_for("workspace.worklist"))
+
+
+def _act(action, item_id: int, done: str) -> None:  # noqa: ANN001 - a service function
+    officer = current_officer()
+    try:
+        action(officer, item_id)
+        db.session.commit()
+        flash(done, "info")
+    except service.DossierError as err:
+        db.session.rollback()
+        flash({"claimed": "Bước này đã có cán bộ khác nhận.", "not_claimed": "Bạn chưa nhận bước này.",
+               "work_item_closed": "Bước này đã xử lý xong."}.get(err.code, "Không thực hiện được."), "error")
+
+
+@bp.route("/viec/<int:item_id>", methods=["GET", "POST"])
+@officer_required
+def work_item(item_id: int) -> ResponseReturnValue:
+    """The dossier (read-only) beside the step's own generated form; completing it advances the dossier."""
+    officer = current_officer()
+    assert officer is not None
+    item = db.session.get(WorkItem, item_id)
+    if item is None or not service.can_act(officer, item):
+        abort(404)
+    dossier = item.dossier
+    compiled = procedures.compiled(dossier.procedure_version)
+    element = compiled.element(item.element_id)
+    form = compiled.form_for(element) if element else None
+    lang = current_lang()
+    data, errors = {}, []
+    if request.method == "POST" and item.state == "ready" and form is not None:
+        data = formui.parse_form(form, request.form)
+        action = formui.array_action(request.form)
+        if action:
+            data = formui.apply_array_action(data, action)
+        else:
+            try:
+                after = service.complete(officer, item.id, data, lang=lang)
+                db.session.commit()
+                flash(f"Đã hoàn thành bước “{item.name}” của hồ sơ {dossier.code}.", "info")
+                # The slip the citizen must receive: 02 for a supplement request, 03 for a refusal.
+                if after.status == DossierStatus.SUPPLEMENT_REQUESTED:
+                    return redirect(url_for("workspace.supplement_slip", code=dossier.code))
+                if after.status == DossierStatus.REFUSED:
+                    return redirect(url_for("workspace.refusal_slip", code=dossier.code))
+                return redirect(url_for("workspace.worklist"))
+            except service.DossierError as err:
+                db.session.rollback()
+                if err.fields is None:
+                    flash("Hồ sơ vừa được người khác cập nhật; đã tải lại." if err.status == 409
+                          else "Không thực hiện được.", "error")
+                    return redirect(url_for("workspace.work_item", item_id=item_id))
+                errors = err.fields
+    history = db.session.execute(
+        sa.select(StepRecord, Account.display_name).outerjoin(Account, Account.id == StepRecord.actor_id)
+        .where(StepRecord.dossier_id == dossier.id, StepRecord.kind == "completed").order_by(StepRecord.id)).all()
+    documents = db.session.scalars(sa.select(Document).where(Document.dossier_id == dossier.id)).all()
+    applicant = db.session.get(Account, dossier.applicant_id)
+    return render_template(
+        "workspace/work_item.html", item=item, dossier=dossier, applicant=applicant, history=history,
+        documents=documents, rows=dossier_view.rows(compiled.start_form, dossier.form_data),
+        instructions=element.instructions if element else None,
+        form_html=formui.render_form(form, data, errors, lang=lang) if form else None,
+        summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors), me=officer.account_id,
+    ), 422 if errors else 200

@@ -1,0 +1,135 @@
+"""The desk's national slips: 02 (request to supplement), 03 (refusal) and 07 (the register)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from openpyxl import Workbook
+
+from engine.runtime import VN_TZ
+from engine.statuses import DossierStatus
+from webapp.accounts.models import Account, Unit
+from webapp.dossiers import service
+from webapp.dossiers.models import Dossier, StepRecord
+from webapp.extensions import db
+from webapp.i18n import current_lang, local_time, text
+from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.workspace.auth import current_officer, officer_required
+from webapp.workspace.routes import bp
+
+REGISTER_PAGE = 50
+
+
+def _dossier_for_officer(code: str) -> Dossier:
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+    if dossier is None or not service.can_read(current_officer(), dossier):
+        abort(404)
+    return dossier
+
+
+def _last_step_with(dossier: Dossier, key: str) -> StepRecord | None:
+    records = db.session.scalars(sa.select(StepRecord).where(
+        StepRecord.dossier_id == dossier.id, StepRecord.kind == "completed").order_by(StepRecord.id.desc()))
+    return next((r for r in records if isinstance(r.data, dict) and r.data.get(key)), None)
+
+
+def _slip(code: str, number: str, key: str, wanted_status: int | None) -> ResponseReturnValue:
+    dossier = _dossier_for_officer(code)
+    step = _last_step_with(dossier, key)
+    if step is None or (wanted_status is not None and dossier.status != wanted_status):
+        abort(404)
+    return render_template("workspace/slip.html", number=number, dossier=dossier, step=step,
+                           meta=dossier.procedure_version.meta, unit=db.session.get(Unit, dossier.receiving_unit_id),
+                           applicant=db.session.get(Account, dossier.applicant_id),
+                           officer=db.session.get(Account, step.actor_id) if step.actor_id else None)
+
+
+@bp.get("/ho-so/<code>/phieu-yeu-cau-bo-sung")
+@officer_required
+def supplement_slip(code: str) -> ResponseReturnValue:
+    """Form 02: what the citizen must add, all at once (a second request counts against the unit)."""
+    return _slip(code, "02", "giay_to_can_bo_sung", None)
+
+
+@bp.get("/ho-so/<code>/phieu-tu-choi")
+@officer_required
+def refusal_slip(code: str) -> ResponseReturnValue:
+    """Form 03: refusal with the reason."""
+    return _slip(code, "03", "ly_do", DossierStatus.REFUSED)
+
+
+def _period() -> tuple[date, date]:
+    today = datetime.now(VN_TZ).date()
+    try:
+        start = date.fromisoformat(request.args.get("tu", "")) if request.args.get("tu") else today.replace(day=1)
+        end = date.fromisoformat(request.args.get("den", "")) if request.args.get("den") else today
+    except ValueError:
+        abort(400, "dates are YYYY-MM-DD")
+    if end < start or (end - start).days > 366:
+        abort(400, "the period is at most one year, and ends after it starts")
+    return start, end
+
+
+def _register_query(start: date, end: date) -> sa.Select[Any]:
+    officer = current_officer()
+    assert officer is not None
+    begin = datetime.combine(start, time.min, VN_TZ)
+    finish = datetime.combine(end + timedelta(days=1), time.min, VN_TZ)
+    return (
+        sa.select(Dossier, Procedure.slug, ProcedureVersion.meta, Account.display_name)
+        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .join(Account, Account.id == Dossier.applicant_id)
+        .where(Dossier.receiving_unit_id.in_(officer.unit_ids), Dossier.submitted_at >= begin,
+               Dossier.submitted_at < finish)
+        .order_by(Dossier.submitted_at, Dossier.id)
+    )
+
+
+@bp.get("/so-theo-doi")
+@officer_required
+def register() -> ResponseReturnValue:
+    """Form 07: the register of dossiers received by my units in a period; XLSX on request."""
+    start, end = _period()
+    query = _register_query(start, end)
+    if request.args.get("xuat") == "xlsx":
+        return _xlsx(db.session.execute(query).all(), start, end)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.limit(REGISTER_PAGE).offset((page - 1) * REGISTER_PAGE)).all()
+    return render_template("workspace/register.html", rows=rows, start=start, end=end, total=total, page=page,
+                           pages=max(1, -(-total // REGISTER_PAGE)), status_label=_status_label)
+
+
+def _status_label(code: int | None) -> str:
+    return DossierStatus(code).label(current_lang()) if code else ""
+
+
+HEADERS = ["Mã hồ sơ", "Thủ tục", "Người nộp", "Kênh", "Ngày nhận", "Hạn trả", "Ngày hoàn thành", "Trạng thái",
+           "Đúng hạn"]
+
+
+def _xlsx(rows: list[Any], start: date, end: date) -> ResponseReturnValue:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("So theo doi")
+    sheet.append([f"Sổ theo dõi hồ sơ từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}"])
+    sheet.append(HEADERS)
+    for dossier, _slug, meta, applicant in rows:
+        on_time = "" if dossier.finished_at is None or dossier.due_at is None else (
+            "Có" if dossier.finished_at <= dossier.due_at else "Không")
+        sheet.append([dossier.code, text(meta.get("name"), "vi"), applicant, dossier.channel,
+                      local_time(dossier.submitted_at), local_time(dossier.due_at), local_time(dossier.finished_at),
+                      _status_label(dossier.status), on_time])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=f"so-theo-doi-{start}-{end}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
