@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import stat
 import string
-import time
 import tracemalloc
 import warnings
 import zipfile
@@ -159,13 +158,11 @@ def test_duplicate_names_are_refused() -> None:
 # --- sizes and bombs -------------------------------------------------------------------
 
 
-def test_zip_bomb_is_refused_quickly_and_with_bounded_memory() -> None:
+def test_zip_bomb_is_refused_with_bounded_memory() -> None:
     size = 50 * MB
     data, info = _zeros_zip("bpmn/x/zeros.bin", size)
     assert info.file_size == size and len(data) < MB  # really a bomb: 50 MB from well under 1 MB
-    started = time.perf_counter()
     peak = _peak_while_refused(data, "zip_bomb")
-    assert time.perf_counter() - started < 1
     assert peak < MB  # the 50 MB never exist in memory
 
 

@@ -87,16 +87,21 @@ REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS_URL")
 
 
 @pytest.fixture(params=["sqlite-broker", "redis"])
-def broker_app(request: pytest.FixtureRequest, app: Flask, seeded: dict) -> Flask:
+def broker_app(request: pytest.FixtureRequest, app: Flask, seeded: dict) -> Iterator[Flask]:
     """The test app, on the embedded SQLite-file broker or on a real Redis (CI provides one)."""
     if request.param == "sqlite-broker":
-        return app
+        yield app
+        return
     if not REDIS_URL:
         if os.environ.get("MOTCUA_REQUIRE_REDIS") == "1":
             pytest.fail("MOTCUA_TEST_REDIS_URL is not set")
         pytest.skip("no Redis (set MOTCUA_TEST_REDIS_URL=redis://127.0.0.1:6379/15)")
     settings = replace(app.config["MOTCUA_SETTINGS"], broker=REDIS_URL)
-    return create_app({"TESTING": True}, settings=settings)
+    redis_app = create_app({"TESTING": True}, settings=settings)
+    yield redis_app
+    # A second app has its own connection pool: close it, or PostgreSQL connections leak.
+    with redis_app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture()
