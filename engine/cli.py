@@ -16,7 +16,7 @@ from typing import Any
 from engine.compiler import validate_package
 from engine.connectors import default_registry
 from engine.forms import FormInvalid
-from engine.package import PackageReadError, is_library, read_library, read_package
+from engine.package import PackageReadError, PackageSource, is_library, overlay_provinces, read_package
 from engine.problems import PackageInvalid
 from engine.runtime import Advance, Engine
 from engine.statuses import DossierStatus
@@ -29,26 +29,42 @@ def _out(text: str = "") -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     folder = Path(args.path)
     try:
-        sources = read_library(folder) if is_library(folder) else [read_package(folder)]
+        sources = _sources_to_validate(folder, args.province)
     except PackageReadError as err:
         _out(f"error: {err}")
         return 1
     connectors = default_registry()
     failed = 0
     report: dict[str, Any] = {}
-    for source in sources:
+    for label, source in sources:
         problems = validate_package(source, connectors)
-        report[source.slug] = [p.as_dict(args.lang) for p in problems]
+        report[label] = [p.as_dict(args.lang) for p in problems]
         if problems:
             failed += 1
         if not args.json:
             verdict = "OK" if not problems else f"{len(problems)} problem(s)"
-            _out(f"{source.slug}: {verdict}")
+            _out(f"{label}: {verdict}")
             for problem in problems:
                 _out(f"  - {problem.format(args.lang)}")
     if args.json:
         _out(json.dumps(report, ensure_ascii=False, indent=2))
     return 1 if failed else 0
+
+
+def _sources_to_validate(folder: Path, province: str | None) -> list[tuple[str, PackageSource]]:
+    """Each package as shipped, then as each province with an overlay for it will run it
+    (only ``province`` when given), labelled ``slug`` and ``slug@province``."""
+    library = is_library(folder)
+    provinces = [province] if province else overlay_provinces(folder if library else folder.parent)
+    found: list[tuple[str, PackageSource]] = []
+    for package in sorted(c for c in folder.iterdir() if c.is_dir()) if library else [folder]:
+        source = read_package(package)
+        found.append((source.slug, source))
+        for code in provinces:
+            overlaid = read_package(package, code)
+            if overlaid.files != source.files:
+                found.append((f"{source.slug}@{code}", overlaid))
+    return found
 
 
 def _form_stem(path: str) -> str:
@@ -120,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate a procedure folder or the whole library")
     validate.add_argument("path")
     validate.add_argument("--json", action="store_true", help="print the problems as JSON")
+    validate.add_argument("--province", help="also check this province's overlays (default: every province "
+                                             "under overlays/ next to the library)")
     validate.set_defaults(func=cmd_validate)
     play = sub.add_parser("play", help="play a procedure through with sample data")
     play.add_argument("path")

@@ -35,6 +35,34 @@ CATALOG: dict[str, tuple[str, str]] = {
         "slug '{slug}' trong siêu dữ liệu khác tên thư mục '{folder}'.",
         "The slug '{slug}' in the metadata differs from the folder name '{folder}'.",
     ),
+    # --- province overlays ------------------------------------------------------------
+    "overlay_unreadable": ("Không đọc được tệp điều chỉnh của tỉnh: {detail}",
+                           "The province overlay cannot be read: {detail}"),
+    "overlay_invalid": ("Điều chỉnh của tỉnh, mục {path}: {detail}", "Province overlay, entry {path}: {detail}"),
+    "overlay_several": ("Gói có nhiều tệp điều chỉnh ({files}); mỗi tỉnh chỉ một tệp cho một thủ tục.",
+                        "The package has several overlays ({files}); one per province and procedure."),
+    "overlay_wrong_procedure": ("Tệp điều chỉnh dành cho thủ tục '{slug}', không phải '{folder}'.",
+                                "The overlay is for the procedure '{slug}', not '{folder}'."),
+    "overlay_wrong_folder": ("Tệp điều chỉnh của tỉnh '{province}' phải nằm trong thư mục overlays/{province}/.",
+                             "The overlay of province '{province}' must be in the folder overlays/{province}/."),
+    "overlay_unknown_fee": ("Thủ tục không có khoản phí, lệ phí '{key}'. Có: {known}.",
+                            "The procedure has no fee '{key}'. It has: {known}."),
+    "overlay_online_above_amount": (
+        "Mức thu khi nộp trực tuyến của '{key}' ({online} đồng) cao hơn mức thu thông thường ({amount} đồng).",
+        "The online amount of '{key}' ({online} VND) is higher than the normal amount ({amount} VND).",
+    ),
+    "overlay_longer_deadline": (
+        "Tỉnh chỉ được rút ngắn thời hạn giải quyết: {amount} dài hơn {national} của thủ tục.",
+        "A province may only shorten the processing time: {amount} is longer than the procedure's {national}.",
+    ),
+    "overlay_unknown_component": ("Thủ tục không có thành phần hồ sơ '{key}'. Có: {known}.",
+                                  "The procedure has no dossier component '{key}'. It has: {known}."),
+    "overlay_required_component": (
+        "Thành phần hồ sơ '{key}' là bắt buộc theo thủ tục quốc gia; tỉnh không được bỏ.",
+        "The dossier component '{key}' is required by the national procedure; a province cannot drop it.",
+    ),
+    "overlay_unknown_lane": ("Thủ tục không có làn '{lane}'. Có: {known}.",
+                             "The procedure has no lane '{lane}'. It has: {known}."),
     # --- lanes, forms, connectors -----------------------------------------------------
     "lane_unknown_role": (
         "Làn '{lane}' không phải là vai trò đã biết. Các vai trò: {known}.",

@@ -26,23 +26,40 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 @cache
-def metadata_validator() -> Draft202012Validator:
-    text = resources.files("engine").joinpath("schemas/procedure.schema.json").read_text("utf-8")
+def schema_validator(name: str) -> Draft202012Validator:
+    """A validator for one of the schemas shipped in ``engine/schemas``."""
+    text = resources.files("engine").joinpath(f"schemas/{name}").read_text("utf-8")
     return Draft202012Validator(json.loads(text))
+
+
+def metadata_validator() -> Draft202012Validator:
+    return schema_validator("procedure.schema.json")
+
+
+def load_mapping(path: str, data: bytes) -> dict[str, Any]:
+    """A YAML or JSON file that must hold a mapping; raises ValueError with a plain reason."""
+    try:
+        text = data.decode("utf-8")
+        loaded = json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+        raise ValueError(str(err).strip()) from None
+    if not isinstance(loaded, dict):
+        raise ValueError("expected a mapping at the top")
+    return loaded
+
+
+def schema_problems(validator: Draft202012Validator, loaded: Any, path: str, code: str) -> list[Problem]:
+    """One problem per schema error, in document order."""
+    return [
+        Problem(path, None, code, {"path": "/".join(map(str, e.absolute_path)) or "/", "detail": e.message})
+        for e in sorted(validator.iter_errors(loaded), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 def parse_metadata(path: str, data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The metadata dict (or None) and every problem with it."""
     try:
-        text = data.decode("utf-8")
-        loaded = json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
-        return None, [Problem(path, None, "metadata_unreadable", {"detail": str(err).strip()})]
-    if not isinstance(loaded, dict):
-        return None, [Problem(path, None, "metadata_unreadable", {"detail": "expected a mapping at the top"})]
-    problems = [
-        Problem(path, None, "metadata_invalid",
-                {"path": "/".join(map(str, e.absolute_path)) or "/", "detail": e.message})
-        for e in sorted(metadata_validator().iter_errors(loaded), key=lambda e: list(map(str, e.absolute_path)))
-    ]
-    return loaded, problems
+        loaded = load_mapping(path, data)
+    except ValueError as err:
+        return None, [Problem(path, None, "metadata_unreadable", {"detail": str(err)})]
+    return loaded, schema_problems(metadata_validator(), loaded, path, "metadata_invalid")

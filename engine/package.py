@@ -72,8 +72,9 @@ def _read_tree(root: Path, folder: Path, files: dict[str, bytes]) -> None:
         files[path.relative_to(root).as_posix()] = path.read_bytes()
 
 
-def read_package(folder: Path) -> PackageSource:
-    """Read ``<root>/bpmn/<slug>`` with its forms from ``<root>/forms``."""
+def read_package(folder: Path, province: str | None = None) -> PackageSource:
+    """Read ``<root>/bpmn/<slug>`` with its forms from ``<root>/forms``, and for ``province``
+    its overlay ``<root>/overlays/<province>/<slug>.yaml`` if there is one."""
     folder = folder.resolve()
     if not folder.is_dir():
         raise PackageReadError(f"{folder} is not a folder")
@@ -83,6 +84,10 @@ def read_package(folder: Path) -> PackageSource:
     _read_tree(root, folder, files)
     _read_tree(root, root / "forms" / slug, files)
     _read_tree(root, root / "forms" / "common", files)
+    if province:
+        overlay = root / "overlays" / province / f"{slug}.yaml"
+        if overlay.is_file():
+            files[overlay.relative_to(root).as_posix()] = overlay.read_bytes()
     return PackageSource(slug=slug, files=files)
 
 
@@ -91,5 +96,11 @@ def is_library(folder: Path) -> bool:
     return folder.is_dir() and not any((folder / n).exists() for n in (PROCESS_FILE, *METADATA_NAMES))
 
 
-def read_library(folder: Path) -> list[PackageSource]:
-    return [read_package(child) for child in sorted(folder.iterdir()) if child.is_dir()]
+def read_library(folder: Path, province: str | None = None) -> list[PackageSource]:
+    return [read_package(child, province) for child in sorted(folder.iterdir()) if child.is_dir()]
+
+
+def overlay_provinces(library: Path) -> list[str]:
+    """Provinces with overlays next to the library folder ``bpmn/`` (``overlays/<code>/``)."""
+    root = library.resolve().parent / "overlays"
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []

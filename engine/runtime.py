@@ -31,6 +31,7 @@ from engine.connectors import ConnectorRegistry, default_registry
 from engine.forms import CompiledForm, FieldError, FormInvalid
 from engine.messages import render
 from engine.model import HUMAN_TASK_TAGS, Element
+from engine.overlay import fee_amounts
 from engine.package import PackageSource
 from engine.sandbox import DEFAULT_TIME_LIMIT, SandboxViolation
 from engine.scripting import ConnectorFailed, SandboxScriptEngine
@@ -203,7 +204,11 @@ class Engine:
     def start(
         self, procedure: Procedure, data: dict[str, Any], *, now: datetime | None = None, lang: str = "vi"
     ) -> tuple[Instance, Advance]:
-        """Validate the start form's data and run the process up to its first waiting point."""
+        """Validate the start form's data and run the process up to its first waiting point.
+
+        Decision tables read the fee amounts from the metadata as ``muc_phi`` and
+        ``muc_phi_truc_tuyen`` (online), so a province overlay that changes a fee changes what
+        is charged."""
         now = now or datetime.now(VN_TZ)
         if procedure.start_form is not None:
             _raise_if_invalid(procedure.start_form, data, lang)
@@ -212,6 +217,8 @@ class Engine:
         first = workflow.get_next_task(state=TaskState.READY)
         first.data.update(data)
         first.data["submitted_on"] = now.date().isoformat()
+        first.data["muc_phi"] = fee_amounts(procedure.metadata, online=False)
+        first.data["muc_phi_truc_tuyen"] = fee_amounts(procedure.metadata, online=True)
         return instance, self._advance(instance, now)
 
     def ready_tasks(self, instance: Instance, lane: str | None = None) -> list[HumanTask]:

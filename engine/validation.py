@@ -18,6 +18,7 @@ from engine import forms, sandbox
 from engine.connectors import ConnectorRegistry
 from engine.metadata import parse_metadata
 from engine.model import HUMAN_TASK_TAGS, BpmnModel, Element, read_model
+from engine.overlay import apply_overlay, overlay_files
 from engine.package import PackageSource
 from engine.problems import Problem
 from engine.roles import KNOWN_ROLES
@@ -83,6 +84,23 @@ def _check_metadata(checked: CheckedPackage) -> None:
     slug = (checked.metadata or {}).get("slug")
     if isinstance(slug, str) and slug != checked.source.slug:
         checked.add(path, None, "slug_mismatch", slug=slug, folder=checked.source.slug)
+    _apply_province_overlay(checked)
+
+
+def _apply_province_overlay(checked: CheckedPackage) -> None:
+    """A package read for a province may carry that province's overlay (engine/overlay.py)."""
+    files = overlay_files(checked.source.files)
+    if not files:
+        return
+    if len(files) > 1:
+        checked.add(files[0], None, "overlay_several", files=", ".join(files))
+        return
+    if checked.metadata is None or checked.problems:
+        return  # the base metadata must be right before a province's changes can be judged
+    merged, problems = apply_overlay(checked.metadata, files[0], checked.source.files[files[0]])
+    checked.problems.extend(problems)
+    if merged is not None:
+        checked.metadata = merged
 
 
 def _check_forms(checked: CheckedPackage) -> None:

@@ -5,6 +5,8 @@ MOTCUA_DATABASE_URL       SQLAlchemy URL. Default: SQLite file ``motcua.db`` in 
 MOTCUA_DATA_DIR           where the SQLite file, uploads and generated PDFs go. Default: ./instance
 MOTCUA_LIBRARY            folder holding bpmn/ and forms/ loaded by `motcua procedures load`.
                           Default: the repository root
+MOTCUA_PROVINCE           this deployment's province code: its overlays in overlays/<code>/ (fees,
+                          deadlines, components, units it changes) apply to the library. Default: none
 MOTCUA_SECRET_KEY         session signing key. Default: a development-only value (never in production)
 MOTCUA_DOSSIER_CODE       dossier code format (Python format string over unit, date, seq).
                           Default: {unit}-{date:%Y%m%d}-{seq:07d}  e.g. G09.20-20260609-0092637
@@ -45,6 +47,7 @@ class Settings:
     token_days: int = 30
     broker: str | None = None
     public_url: str = "http://127.0.0.1:5000"
+    province: str | None = None
     migrations_dir: Path = REPO_ROOT / "migrations"
 
     @classmethod
@@ -60,6 +63,7 @@ class Settings:
             token_days=int(env.get("MOTCUA_TOKEN_DAYS") or 30),
             broker=env.get("MOTCUA_BROKER_URL") or None,
             public_url=env.get("MOTCUA_PUBLIC_URL") or "http://127.0.0.1:5000",
+            province=env.get("MOTCUA_PROVINCE") or None,
         )
 
     @property

@@ -98,9 +98,11 @@ def catalogue(*, q: str | None = None, field: str | None = None, level: str | No
 
 
 def load_library(folder: Path, *, actor_id: int | None, publish_new: bool = True) -> list[tuple[str, int, bool]]:
-    """Store every procedure under ``folder/bpmn``; returns (slug, version number, new?)."""
+    """Store every procedure under ``folder/bpmn`` (with this deployment's province overlays);
+    returns (slug, version number, new?)."""
     results = []
-    for source in read_library(folder / "bpmn"):
+    province = current_app.config["MOTCUA_SETTINGS"].province
+    for source in read_library(folder / "bpmn", province):
         version, created = store_package(source, actor_id=actor_id)
         if publish_new and (created or not version.published):
             publish(source.slug, version.number, actor_id=actor_id)
