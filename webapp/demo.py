@@ -34,6 +34,8 @@ ACCOUNTS = [
     ("lanhdao", "Vũ Thị Mai (lãnh đạo)", "officer", None, [("H41.01.01", "lanh_dao")]),
     ("sotuphap", "Đỗ Văn Nam (Sở Tư pháp)", "officer", None,
      [("H41.15", "tiep_nhan"), ("H41.15", "chuyen_vien"), ("H41.15", "lanh_dao")]),
+    ("congan", "Ngô Quang Huy (công an, cư trú)", "officer", None, [("H41.CA", "cong_an")]),
+    ("bhxh", "Lý Thu Trang (bảo hiểm xã hội)", "officer", None, [("H41.BHXH", "bhxh")]),
     ("thietke", "Hoàng Lan (thiết kế quy trình)", "officer", None, [("H41", "designer")]),
     ("quantri", "Quản trị hệ thống", "officer", None, [("H41", "admin")]),
 ]

@@ -30,11 +30,12 @@ class Run:
     completed: bool = False
     finished_at: datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    ready: list[list[str]] = field(default_factory=list)  # the ready steps before each answer (parallel work)
 
 
 def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *, start: dict[str, Any] | None = None,
          now: datetime = MONDAY_9AM, round_trip: bool = True, minutes_per_step: int | None = 30) -> Run:
-    """Submit at ``now``, then complete the ready step with each answer in turn.
+    """Submit at ``now``, then complete the named ready step with each answer in turn.
 
     Steps are completed ``minutes_per_step`` apart, or exactly at their due time when it is None;
     with ``round_trip`` the state is saved and loaded before every step, as the web service does.
@@ -46,8 +47,10 @@ def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *
     for element_id, data in answers:
         if round_trip:
             instance = engine.deserialize(procedure, engine.serialize(instance))
-        (task,) = engine.ready_tasks(instance)
-        assert task.element_id == element_id
+        ready = engine.ready_tasks(instance)
+        run.ready.append(sorted(t.element_id for t in ready))
+        task = next((t for t in ready if t.element_id == element_id), None)
+        assert task is not None, f"{element_id} is not ready; ready: {run.ready[-1]}"
         run.steps.append((task.element_id, task.lane, task.due_at))
         if minutes_per_step is None:
             assert task.due_at is not None
