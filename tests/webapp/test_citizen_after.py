@@ -396,3 +396,17 @@ def test_one_rating_row_per_dossier_in_the_database(app: Flask, api: Api) -> Non
         with pytest.raises(sa.exc.IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_withdrawal_through_the_api(app: Flask, api: Api) -> None:
+    code = _submit(api)
+    assert api.post(f"/dossiers/{code}/withdrawal", "binh", json={"reason": "x"})[0] == 404
+    assert api.post(f"/dossiers/{code}/withdrawal", "tiepnhan", json={"reason": "x"})[0] == 404  # officers decide
+    status, body = api.post(f"/dossiers/{code}/withdrawal", "an", json={"reason": 5})
+    assert status == 422 and body["error"]["code"] == "invalid_reason"
+    assert api.post(f"/dossiers/{code}/withdrawal", "an", json={"reason": "x" * 501})[0] == 422
+    assert _dossier(app, code)[0] == 1
+    status, body = api.post(f"/dossiers/{code}/withdrawal", "an", json={"reason": "Nộp nhầm thủ tục"})
+    assert status == 200 and body["status"] == 7 and body["history"][-1]["status"] == 7
+    status, body = api.post(f"/dossiers/{code}/withdrawal", "an", json={"reason": "Lần nữa"})
+    assert status == 409 and body["error"]["code"] == "not_withdrawable"
