@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
 from webapp.extensions import db
@@ -31,7 +32,7 @@ def list_mine(*, account_id: int, page: int = 1, per_page: int = 20) -> tuple[li
     """The citizen's dossiers, newest first, and how many there are in all."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Dossier).where(_mine(account_id))) or 0
     rows = db.session.scalars(
-        sa.select(Dossier).where(_mine(account_id))
+        sa.select(Dossier).where(_mine(account_id)).options(selectinload(Dossier.procedure_version))
         .order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
         .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
