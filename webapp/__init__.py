@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.i18n import init_i18n, register_filters
     from webapp.portal.routes import bp as portal_bp
     from webapp.security import init_csrf
+    from webapp.tracking.routes import bp as tracking_bp
     from webapp.workspace import intake, slips  # noqa: F401  (more routes on the workspace blueprint)
     from webapp.workspace.routes import bp as workspace_bp
 
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_csrf(app)
     init_oidc(app)  # citizen login (OpenID Connect); settings: MOTCUA_OIDC_*
     app.register_blueprint(portal_bp)
+    app.register_blueprint(tracking_bp)
     return app
 
 

@@ -3,13 +3,15 @@
 from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Document, Dossier, DossierCodeCounter, StepRecord, SupplementPause, WorkItem
+from webapp.feedback.models import Rating
 from webapp.jobs.models import OutboxMessage
 from webapp.notifications.models import Notification
 from webapp.portal.models import Draft
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.tracking.models import LookupThrottle
 
 __all__ = [
-    "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "Notification",
-    "OutboxMessage", "Procedure",
-    "ProcedureVersion", "RoleAssignment", "StepRecord", "SupplementPause", "Unit", "WorkItem",
+    "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "LookupThrottle",
+    "Notification", "OutboxMessage", "Procedure",
+    "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "Unit", "WorkItem",
 ]

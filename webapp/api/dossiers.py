@@ -11,7 +11,7 @@ from webapp.accounts.models import Account, Unit
 from webapp.api import bp
 from webapp.api.auth import json_body, lang, principal
 from webapp.api.errors import ApiError, message_for
-from webapp.dossiers import service
+from webapp.dossiers import service, withdrawal
 from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 
@@ -121,4 +121,22 @@ def get_dossier(code: str) -> dict[str, Any]:
     # Someone else's dossier answers exactly like a missing one: a code reveals nothing.
     if dossier is None or not service.can_read(caller, dossier):
         raise ApiError(404, "not_found")
+    return dossier_json(dossier)
+
+
+@bp.post("/dossiers/<code>/withdrawal")
+def request_withdrawal(code: str) -> dict[str, Any]:
+    """The applicant asks to withdraw (status 7) before the result is ready; body ``{"reason": "..."}``."""
+    caller = principal()
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+    if dossier is None or not caller.is_citizen or not service.can_read(caller, dossier):
+        raise ApiError(404, "not_found")
+    reason = json_body().get("reason")
+    reason = reason if isinstance(reason, str) else ""
+    try:
+        withdrawal.request(account_id=caller.account_id, dossier=dossier, reason=reason)
+        db.session.commit()
+    except service.DossierError as err:
+        db.session.rollback()
+        raise raise_api(err) from None
     return dossier_json(dossier)

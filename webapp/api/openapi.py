@@ -142,6 +142,14 @@ PATHS: dict[str, Any] = {
         "security": _AUTH, "parameters": [_PATH_CODE],
         "responses": {"200": _json(_ref("Dossier"), "Dossier"), **_errors(401, 404)},
     }},
+    "/api/v1/dossiers/{code}/withdrawal": {"post": {
+        "summary": "The applicant asks to withdraw the dossier (status 7) before its result is ready",
+        "tags": ["dossiers"], "security": _AUTH, "parameters": [_PATH_CODE],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["reason"],
+            "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}}}}}},
+        "responses": {"200": _json(_ref("Dossier"), "Withdrawal requested"), **_errors(400, 401, 404, 409, 422)},
+    }},
     "/api/v1/dossiers/{code}/documents": {"post": {
         "summary": "Attach a document to a dossier component", "tags": ["dossiers"], "security": _AUTH,
         "parameters": [_PATH_CODE],

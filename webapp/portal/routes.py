@@ -7,16 +7,19 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine import forms
-from engine.statuses import DossierStatus
 from webapp import formui
 from webapp.accounts import service as accounts
 from webapp.accounts.oidc import current_citizen
 from webapp.dossiers import service as dossiers
-from webapp.dossiers.models import Dossier, StepRecord, WorkItem
+from webapp.dossiers import withdrawal
+from webapp.dossiers.models import Dossier
 from webapp.extensions import db
+from webapp.feedback import service as feedback
 from webapp.i18n import current_lang
 from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
+from webapp.tracking import service as tracking
+from webapp.tracking import words as tracking_words
 from webapp.workspace import dossier_view
 
 bp = Blueprint("portal", __name__)
@@ -124,9 +127,8 @@ def dossier(code: str) -> ResponseReturnValue:
     found = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
     if found is None or not dossiers.can_read(accounts.principal_for(citizen), found):
         abort(404)
-    statuses = db.session.scalars(sa.select(StepRecord).where(
-        StepRecord.dossier_id == found.id, StepRecord.kind == "status").order_by(StepRecord.id)).all()
-    mine = db.session.scalars(sa.select(WorkItem).where(
-        WorkItem.dossier_id == found.id, WorkItem.state == "ready", WorkItem.assignee_id == citizen.id)).all()
-    return render_template("portal/dossier.html", dossier=found, statuses=statuses, my_steps=mine,
-                           label=lambda code: DossierStatus(code).label(current_lang()))
+    mine = tracking.expected_now(dossier_ids=[found.id], account_id=citizen.id)[found.id]
+    return render_template("portal/dossier.html", dossier=found, my_steps=mine,
+                           events=tracking.timeline(found, with_details=True),
+                           can_withdraw=withdrawal.can_withdraw(found), can_rate=feedback.can_rate(found),
+                           rating=feedback.get(dossier_id=found.id), **tracking_words.template_helpers(current_lang()))

@@ -1,0 +1,1 @@
+"""Citizens' satisfaction ratings of a finished dossier (one per dossier)."""

@@ -1,0 +1,1 @@
+"""What the citizen does after submitting: my dossiers, timeline, public lookup, withdrawal."""
