@@ -1,19 +1,21 @@
-"""The inter-agency birth bundle through the HTTP API: three units each see only their part,
-the citizen sees one dossier."""
+"""The inter-agency bundles through the HTTP API: three units each see only their part, the
+citizen sees one dossier."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
 
-SAMPLES = DATA / "samples" / "lien-thong-khai-sinh"
 AGENCY_OFFICERS = ("hotich", "lanhdao", "congan", "bhxh")
-
-
-def sample(name: str) -> dict:
-    return json.loads((SAMPLES / f"{name}.json").read_text("utf-8"))
+# bundle -> (police step and its sample, social insurance step and its sample)
+BUNDLES = {
+    "lien-thong-khai-sinh": (("dang_ky_thuong_tru", "dang-ky-thuong-tru"), ("cap_the_bhyt", "cap-the-bhyt")),
+    "lien-thong-khai-tu": (("xoa_dang_ky_thuong_tru", "xoa-thuong-tru"), ("giai_quyet_mai_tang_phi", "mai-tang-phi")),
+}
 
 
 def _visible(api: Api, user: str, code: str) -> list[str]:
@@ -35,9 +37,13 @@ def _do(api: Api, user: str, code: str, element_id: str, data: dict) -> dict:
     return dossier
 
 
-def test_three_agencies_each_see_only_their_part(api: Api) -> None:
-    status, dossier = api.post("/dossiers", "an", json={"procedure": "lien-thong-khai-sinh",
-                                                        "data": sample("to-khai")})
+@pytest.mark.parametrize("slug", sorted(BUNDLES))
+def test_three_agencies_each_see_only_their_part(api: Api, slug: str) -> None:
+    def sample(name: str) -> dict:
+        return json.loads((DATA / "samples" / slug / f"{name}.json").read_text("utf-8"))
+
+    (police, police_sample), (insurance_step, insurance_sample) = BUNDLES[slug]
+    status, dossier = api.post("/dossiers", "an", json={"procedure": slug, "data": sample("to-khai")})
     assert status == 201, dossier
     code = dossier["code"]
     nobody_else = {user: [] for user in AGENCY_OFFICERS}
@@ -48,16 +54,16 @@ def test_three_agencies_each_see_only_their_part(api: Api) -> None:
     _do(api, "lanhdao", code, "phe_duyet", {"ket_qua_phe_duyet": "phe_duyet"})
     # The hand-over: the police and social insurance each find their step in their own worklist.
     assert _everyone(api, code) == {"tiepnhan": [], "hotich": [], "lanhdao": [],
-                                    "congan": ["dang_ky_thuong_tru"], "bhxh": ["cap_the_bhyt"]}
+                                    "congan": [police], "bhxh": [insurance_step]}
     # An officer of another unit cannot take someone else's step.
     status, page = api.get("/worklist", "bhxh")
     (insurance,) = [i for i in page["items"] if i["dossier"] == code]
     assert api.post(f"/work-items/{insurance['id']}/claim", "congan")[0] in (403, 404)
     assert api.post(f"/work-items/{insurance['id']}/claim", "hotich")[0] in (403, 404)
 
-    _do(api, "congan", code, "dang_ky_thuong_tru", sample("dang-ky-thuong-tru"))
-    assert _everyone(api, code)["tiepnhan"] == []  # the result waits for the insurance card
-    after = _do(api, "bhxh", code, "cap_the_bhyt", sample("cap-the-bhyt"))
+    _do(api, "congan", code, police, sample(police_sample))
+    assert _everyone(api, code)["tiepnhan"] == []  # the result waits for social insurance
+    after = _do(api, "bhxh", code, insurance_step, sample(insurance_sample))
     assert after["status"] == 9
     assert _everyone(api, code) == {"tiepnhan": ["tra_ket_qua"], **nobody_else}
     done = _do(api, "tiepnhan", code, "tra_ket_qua", sample("tra-ket-qua"))
