@@ -8,8 +8,9 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 from engine.connectors import ConnectorError
@@ -43,13 +44,15 @@ class SmtpMailer:
         address = str(params["dia_chi_email"]).strip()
         if not EMAIL_PATTERN.match(address) or len(address) > 254:
             raise ConnectorError("invalid e-mail address", retryable=False)
-        message = EmailMessage()
-        message["From"] = self.settings.sender
+        # compat32 MIMEText + Header: the newer email policy loses the spaces between encoded
+        # Vietnamese words in the subject ("Mớiđăng ký") when the server lacks SMTPUTF8.
+        message = MIMEText(str(params["noi_dung"]), "plain", "utf-8")
+        sender_name, sender_address = parseaddr(self.settings.sender)
+        message["From"] = formataddr((sender_name, sender_address), charset="utf-8")
         message["To"] = address
-        message["Subject"] = str(params["tieu_de"])
+        message["Subject"] = Header(str(params["tieu_de"]), "utf-8")
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain="motcua.invalid")
-        message.set_content(str(params["noi_dung"]))
         try:
             with smtplib.SMTP(self.settings.host, self.settings.port, timeout=self.settings.timeout) as smtp:
                 if self.settings.starttls:

@@ -61,7 +61,8 @@ def parse(raw: Any, *, source: str = "templates") -> Templates:
         problems.append("statuses: expected a mapping from status code to texts")
         statuses = {}
     for key, value in statuses.items():
-        codes = _statuses([key], f"statuses.{key}", problems)
+        number = int(key) if isinstance(key, str) and key.isascii() and key.isdigit() else key  # JSON keys
+        codes = _statuses([number], f"statuses.{key}", problems)
         if codes:
             overrides[next(iter(codes))] = _texts(value, f"statuses.{key}", problems, complete=False)
     if problems:
