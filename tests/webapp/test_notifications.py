@@ -9,6 +9,8 @@ import json
 import logging
 import shutil
 import socket
+import time
+import urllib.request
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -22,6 +24,7 @@ from flask.testing import FlaskClient
 from engine.connectors import ConnectorError
 from engine.messaging import FakeZaloOa, SmtpMailer, SmtpSettings
 from tests.conftest import DATA
+from tests.live_server import LiveServer, embedded_env, free_port, motcua
 from tests.webapp.conftest import Api
 from webapp.accounts.models import Account
 from webapp.extensions import db
@@ -375,3 +378,30 @@ def test_the_demo_mailbox_is_off_outside_the_embedded_default(tmp_path: Path) ->
     assert production.extensions["motcua_engine"].connectors.get("email.gui").settings.host == "smtp.tinh.gov.vn"
     with production.app_context():
         db.engine.dispose()
+
+
+# --- the embedded default, for real ------------------------------------------------------------
+
+
+def test_motcua_serve_delivers_email_to_its_demo_mailbox(tmp_path: Path) -> None:
+    """`motcua serve` runs the worker and the SMTP sink; a submission's e-mail shows up on the page."""
+    env = embedded_env(tmp_path / "data")
+    server = LiveServer(env, free_port(), tmp_path / "server.log").start()
+    try:
+        citizen = motcua(env, "create-token", "--user", "an").strip()
+        status, dossier = server.api("POST", "/dossiers", citizen,
+                                     {"procedure": "khai-sinh", "data": declaration(email=EMAIL)})
+        assert status == 201, dossier
+        subject = f"Hồ sơ {dossier['code']}: Mới đăng ký"
+        deadline = time.monotonic() + 90
+        page = ""
+        while subject not in page and time.monotonic() < deadline:
+            time.sleep(0.5)
+            with urllib.request.urlopen(f"{server.url}/hop-thu-gia-lap", timeout=10) as response:
+                page = response.read().decode("utf-8")
+        assert subject in page, server.log.read_text()
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert "local SMTP sink" in log and "Traceback" not in log
+    assert EMAIL not in log and "0912345678" not in log
