@@ -207,6 +207,9 @@ def _start_mail_sink(app: Flask) -> Any:
     settings = app.config["MOTCUA_SETTINGS"]
     if not settings.demo_mailbox:
         return None
+    if settings.smtp.host not in ("127.0.0.1", "localhost", "::1"):
+        _out(f"==> E-mail: MOTCUA_SMTP_HOST {settings.smtp.host} is not this machine; no local SMTP sink")
+        return None
     from webapp.notifications import sink
 
     try:

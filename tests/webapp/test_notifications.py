@@ -405,3 +405,18 @@ def test_motcua_serve_delivers_email_to_its_demo_mailbox(tmp_path: Path) -> None
     log = server.log.read_text()
     assert "local SMTP sink" in log and "Traceback" not in log
     assert EMAIL not in log and "0912345678" not in log
+
+
+def test_the_birth_form_asks_for_email_and_zalo(app: Flask, client: FlaskClient, seeded: dict) -> None:
+    _sign_in(app, client, "an")
+    html = client.get("/thu-tuc/khai-sinh/nop?buoc=5").get_data(as_text=True)
+    assert 'type="email"' in html and 'name="f.nhan_ket_qua.email"' in html
+    assert 'type="checkbox"' in html and 'name="f.nhan_ket_qua.nhan_qua_zalo"' in html
+    from engine import forms
+    from webapp.procedures import service as procedures
+
+    with app.app_context():
+        form = procedures.compiled(procedures.published_version("khai-sinh")).start_form
+        bad = forms.validate(form, declaration(email="khong-phai-email"), "vi")
+        assert [e.path for e in bad] == ["nhan_ket_qua.email"]
+        assert forms.validate(form, declaration(email=EMAIL, nhan_qua_zalo=True), "vi") == []
