@@ -104,4 +104,8 @@ def default_registry() -> ConnectorRegistry:
     registry = ConnectorRegistry()
     registry.register(FakePopulationRegistry(people=dict(DEMO_PEOPLE)))
     registry.register(FakeSmsGateway())
+    from engine.messaging import FakeZaloOa, SmtpMailer  # (that module imports ConnectorError from here)
+
+    registry.register(FakeZaloOa())
+    registry.register(SmtpMailer())  # the local SMTP sink; the web app points it at MOTCUA_SMTP_*
     return registry

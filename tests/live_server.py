@@ -29,6 +29,7 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
     env["MOTCUA_DATA_DIR"] = str(data_dir)
     # The demo OpenID Connect provider that `serve` starts, on a port nobody else uses.
     env["MOTCUA_OIDC_ISSUER"] = f"http://127.0.0.1:{free_port()}"
+    env["MOTCUA_SMTP_PORT"] = str(free_port())  # the local SMTP sink `serve` starts, likewise
     return env
 
 

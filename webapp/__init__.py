@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.api.errors import register_error_handlers
     from webapp.catalog.routes import bp as catalog_bp
     from webapp.i18n import init_i18n, register_filters
+    from webapp.notifications import init_notifications
     from webapp.portal.routes import bp as portal_bp
     from webapp.security import init_csrf
     from webapp.tracking.routes import bp as tracking_bp
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_oidc(app)  # citizen login (OpenID Connect); settings: MOTCUA_OIDC_*
     app.register_blueprint(portal_bp)
     app.register_blueprint(tracking_bp)
+    init_notifications(app)  # templates, e-mail connector (MOTCUA_SMTP_*), inbox and demo mailbox pages
     return app
 
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -187,6 +188,7 @@ def cmd_serve(app: Flask, args: argparse.Namespace) -> int:
     provider = start_local_provider(app, args.host, args.port)
     if provider is not None:
         _out(f"==> Citizen login: demo OpenID Connect provider at {provider.issuer} (pick An or Bình, no password)")
+    mailbox = _start_mail_sink(app)
     background = [] if args.no_worker else _start_background(app)
     _out(f"==> Open http://{args.host}:{args.port}/  (API: http://{args.host}:{args.port}/api/v1/openapi.json)")
     try:
@@ -195,7 +197,28 @@ def cmd_serve(app: Flask, args: argparse.Namespace) -> int:
         for process in background:
             process.terminate()
             process.wait(timeout=30)
+        if mailbox is not None:
+            mailbox.stop()
     return 0
+
+
+def _start_mail_sink(app: Flask) -> Any:
+    """Embedded default: a local SMTP server that keeps every e-mail for the demo mailbox page."""
+    settings = app.config["MOTCUA_SETTINGS"]
+    if not settings.demo_mailbox:
+        return None
+    if settings.smtp.host not in ("127.0.0.1", "localhost", "::1"):
+        _out(f"==> E-mail: MOTCUA_SMTP_HOST {settings.smtp.host} is not this machine; no local SMTP sink")
+        return None
+    from webapp.notifications import sink
+
+    try:
+        running = sink.start(settings.mailbox_dir, settings.smtp.host, settings.smtp.port)
+    except OSError:
+        _out(f"==> E-mail: port {settings.smtp.port} is taken; no local SMTP sink (is another one running?)")
+        return None
+    _out(f"==> E-mail: local SMTP sink on {running.host}:{running.port}; read what was sent at /hop-thu-gia-lap")
+    return running
 
 
 def _start_background(app: Flask) -> list[subprocess.Popen[bytes]]:

@@ -23,6 +23,14 @@ MOTCUA_OIDC_CLIENT_SECRET client secret. Default (local provider only): a develo
 MOTCUA_OIDC_SCOPES        scopes asked for; must include openid. Default: "openid profile"
 MOTCUA_OIDC_REDIRECT_URI  callback URL registered with the issuer, when behind a proxy.
                           Default: built from the request (.../dang-nhap/callback)
+MOTCUA_SMTP_HOST          SMTP server for e-mail notifications (the province's mail relay).
+                          Default: none, i.e. the local SMTP sink on 127.0.0.1:8025 that `motcua serve` starts
+MOTCUA_SMTP_PORT          Default: 587 with MOTCUA_SMTP_HOST, 8025 for the local sink
+MOTCUA_SMTP_USER, MOTCUA_SMTP_PASSWORD   SMTP login, when the server asks for one. Default: none
+MOTCUA_SMTP_STARTTLS      1 to upgrade the connection with STARTTLS. Default: 1 with MOTCUA_SMTP_HOST, else 0
+MOTCUA_SMTP_FROM          sender address. Default: "Dịch vụ công <no-reply@motcua.invalid>"
+MOTCUA_DEMO_MAILBOX       1 to run the local SMTP sink and show what it received at /hop-thu-gia-lap.
+                          Default: 1 without MOTCUA_SMTP_HOST (embedded default), else 0
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from engine.messaging import SmtpSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODE_FORMAT = "{unit}-{date:%Y%m%d}-{seq:07d}"
@@ -49,6 +59,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     province: str | None = None
     migrations_dir: Path = REPO_ROOT / "migrations"
+    smtp: SmtpSettings = SmtpSettings()
+    demo_mailbox: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,7 +76,14 @@ class Settings:
             broker=env.get("MOTCUA_BROKER_URL") or None,
             public_url=env.get("MOTCUA_PUBLIC_URL") or "http://127.0.0.1:5000",
             province=env.get("MOTCUA_PROVINCE") or None,
+            smtp=_smtp(env),
+            demo_mailbox=_flag(env.get("MOTCUA_DEMO_MAILBOX"), default=not env.get("MOTCUA_SMTP_HOST")),
         )
+
+    @property
+    def mailbox_dir(self) -> Path:
+        """Where the local SMTP sink keeps what it received (one .eml file per message)."""
+        return self.data_dir / "hop-thu-gia-lap"
 
     @property
     def broker_url(self) -> str:
@@ -92,3 +111,22 @@ class Settings:
             "MOTCUA_LIBRARY": self.library,
             "MOTCUA_PUBLIC_URL": self.public_url,
         }
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _smtp(env: dict[str, str]) -> SmtpSettings:
+    host = env.get("MOTCUA_SMTP_HOST") or None
+    local = SmtpSettings()
+    return SmtpSettings(
+        host=host or local.host,
+        port=int(env.get("MOTCUA_SMTP_PORT") or (587 if host else local.port)),
+        user=env.get("MOTCUA_SMTP_USER") or None,
+        password=env.get("MOTCUA_SMTP_PASSWORD") or None,
+        starttls=_flag(env.get("MOTCUA_SMTP_STARTTLS"), default=bool(host)),
+        sender=env.get("MOTCUA_SMTP_FROM") or local.sender,
+    )

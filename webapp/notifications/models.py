@@ -20,7 +20,7 @@ class Notification(db.Model):
     outbox_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox.id"))
     dossier_id: Mapped[int] = mapped_column(sa.ForeignKey("dossiers.id"), index=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
-    channel: Mapped[str] = mapped_column(sa.String(20))  # portal | sms
+    channel: Mapped[str] = mapped_column(sa.String(20))  # portal | email | sms | zalo
     body: Mapped[str] = mapped_column(sa.Text)
     state: Mapped[str] = mapped_column(sa.String(12), default="pending")  # pending | sent | failed
     error: Mapped[str | None] = mapped_column(sa.String(200))

@@ -1,78 +1,122 @@
-"""What a status change tells the citizen, on which channels. Templates are data (vi/en)
-and carry the dossier code and a tracking link, never personal data."""
+"""What a status change tells the citizen, on which channels. Texts come from
+``templates.yaml`` and carry the dossier code and a tracking link, never personal data;
+the only personal value a channel gets is its own address (e-mail, phone number)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from engine.connectors import ConnectorError
+from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
 from webapp.notifications.models import Notification
+from webapp.notifications.templates import Templates
 
-TEMPLATE = "Hồ sơ {code}: {status}. Tra cứu: {link}"
+log = logging.getLogger(__name__)
+
+TEMPLATES = "motcua_notify_templates"
+CONNECTOR_FOR = {"email": "email.gui", "sms": "sms.gui", "zalo": "zalo.gui"}
 
 
-def message_for(dossier: Dossier, status: int) -> str:
+def templates() -> Templates:
+    return current_app.extensions[TEMPLATES]
+
+
+def _values(dossier: Dossier, status: int, lang: str) -> dict[str, str]:
     base = current_app.config.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
-    return TEMPLATE.format(code=dossier.code, status=DossierStatus(status).label("vi"),
-                           link=f"{base}/ho-so/{dossier.code}")
+    name = (dossier.procedure_version.meta or {}).get("name") or {}
+    procedure = (name.get(lang) or name.get("vi") or "") if isinstance(name, dict) else str(name)
+    due = dossier.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y") if dossier.due_at else "—"
+    return {"code": dossier.code, "status": DossierStatus(status).label(lang), "procedure": procedure,
+            "due": due, "link": f"{base}/ho-so/{dossier.code}"}
 
 
-def _phone(dossier: Dossier) -> str | None:
-    """The number the citizen asked results to be announced on, if the form has one."""
+def bodies(dossier: Dossier, status: int) -> dict[str, str]:
+    """The text each channel gets. E-mail is bilingual and stored as ``subject\\n\\nbody``."""
+    vi = templates().render(status, "vi", _values(dossier, status, "vi"))
+    en = templates().render(status, "en", _values(dossier, status, "en"))
+    email = f"{vi.subject}\n\n{vi.email.rstrip()}\n\n— English —\n{en.email.rstrip()}\n"
+    return {"portal": vi.short, "email": email, "sms": vi.short, "zalo": vi.short}
+
+
+def addresses(dossier: Dossier) -> dict[str, str | None]:
+    """Channels the applicant asked for in ``nhan_ket_qua``, in sending order, with their address."""
     delivery: Any = (dossier.form_data or {}).get("nhan_ket_qua") or {}
-    number = delivery.get("so_dien_thoai") if isinstance(delivery, dict) else None
-    return str(number) if number else None
+    if not isinstance(delivery, dict):
+        delivery = {}
+    found: dict[str, str | None] = {"portal": None}
+    if delivery.get("email"):
+        found["email"] = str(delivery["email"])
+    if phone := delivery.get("so_dien_thoai"):
+        found["sms"] = str(phone)
+        if delivery.get("nhan_qua_zalo") is True:
+            found["zalo"] = str(phone)
+    return found
 
 
 def status_changed(*, outbox_id: int, dossier_id: int, status: int) -> list[Notification]:
-    """Send the citizen the news of ``status`` once per channel, however often this runs."""
+    """Send the citizen the news of ``status`` once per channel, however often this runs.
+
+    Every channel is tried; one that fails for good is marked failed, and if any failed in a
+    way worth retrying the job raises after saving the others, so only that one is retried."""
     # Only what the outbox really asked for: a stray or replayed message is ignored.
     asked = db.session.get(OutboxMessage, outbox_id)
     if asked is None or asked.payload != {"dossier_id": dossier_id, "status": status}:
         return []
     dossier = db.session.get(Dossier, dossier_id)
-    if dossier is None:
+    if dossier is None or status not in templates().notify:
         return []
-    body = message_for(dossier, status)
-    channels = {"portal": None}
-    if (phone := _phone(dossier)) is not None:
-        channels["sms"] = phone
-    done = []
-    for channel, address in channels.items():
+    texts = bodies(dossier, status)
+    done, retry = [], None
+    for channel, address in addresses(dossier).items():
         note = db.session.scalar(sa.select(Notification).where(
             Notification.outbox_id == outbox_id, Notification.channel == channel))
         if note is None:
             note = Notification(outbox_id=outbox_id, dossier_id=dossier.id, account_id=dossier.applicant_id,
-                                channel=channel, body=body)
+                                channel=channel, body=texts[channel])
             db.session.add(note)
             db.session.flush()
-        if note.state != "sent":
-            _deliver(note, address)
+        if note.state == "pending":
+            retry = _deliver(note, address) or retry
         done.append(note)
     db.session.commit()
+    if retry is not None:
+        raise retry  # the job's retry policy takes over; sent channels are not sent again
     return done
 
 
-def _deliver(note: Notification, address: str | None) -> None:
+def _deliver(note: Notification, address: str | None) -> ConnectorError | None:
+    """Send one row; returns the error if trying again later may help."""
     if note.channel == "portal":  # the portal inbox is the row itself
-        note.state, note.sent_at = "sent", utcnow()
-        return
-    connector = current_app.extensions["motcua_engine"].connectors.get("sms.gui")
+        note.state, note.sent_at, note.error = "sent", utcnow(), None
+        return None
+    connector = current_app.extensions["motcua_engine"].connectors.get(CONNECTOR_FOR[note.channel])
     try:
-        connector.call({"so_dien_thoai": address, "noi_dung": note.body})
+        if connector is None:
+            raise ConnectorError(f"no connector {CONNECTOR_FOR[note.channel]}", retryable=False)
+        connector.call(_params(note, address))
     except ConnectorError as err:
+        # The message says what failed, never to whom: ids only in the log.
         note.error = str(err)[:200]
+        log.warning("notification %s (%s) failed: %s", note.id, note.channel, note.error)
         if err.retryable:
-            db.session.commit()  # keep the row; the job retries
-            raise
+            return err
         note.state = "failed"
-        return
-    note.state, note.sent_at = "sent", utcnow()
+        return None
+    note.state, note.sent_at, note.error = "sent", utcnow(), None
+    return None
+
+
+def _params(note: Notification, address: str | None) -> dict[str, Any]:
+    if note.channel == "email":
+        subject, _, body = note.body.partition("\n\n")
+        return {"dia_chi_email": address, "tieu_de": subject, "noi_dung": body}
+    return {"so_dien_thoai": address, "noi_dung": note.body}
