@@ -24,7 +24,8 @@ def raise_api(err: service.DossierError) -> ApiError:
 _KNOWN = {"invalid_data", "unknown_procedure", "invalid_channel", "unknown_unit", "unit_required",
           "applicant_required", "claimed", "not_claimed", "work_item_closed", "task_not_ready",
           "instance_is_failed", "conflict", "forbidden", "not_found", "unknown_component",
-          "file_type_not_allowed", "file_too_large", "content_mismatch", "empty_file"}
+          "file_type_not_allowed", "file_too_large", "content_mismatch", "empty_file", "withdrawal_pending",
+          "no_withdrawal_request", "invalid_note"}
 
 
 def iso(value: Any) -> str | None:
@@ -135,6 +136,27 @@ def request_withdrawal(code: str) -> dict[str, Any]:
     reason = reason if isinstance(reason, str) else ""
     try:
         withdrawal.request(account_id=caller.account_id, dossier=dossier, reason=reason)
+        db.session.commit()
+    except service.DossierError as err:
+        db.session.rollback()
+        raise raise_api(err) from None
+    return dossier_json(dossier)
+
+
+@bp.post("/dossiers/<code>/withdrawal/decision")
+def decide_withdrawal(code: str) -> dict[str, Any]:
+    """The receiving unit's desk accepts (status 8) or declines a withdrawal request;
+    body ``{"accept": true|false, "note": "..."}`` (a note is required to decline)."""
+    caller = principal()
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+    if dossier is None or not service.can_read(caller, dossier):
+        raise ApiError(404, "not_found")
+    body = json_body()
+    accept, note = body.get("accept"), body.get("note", "")
+    if not isinstance(accept, bool) or not isinstance(note, str):
+        raise ApiError(422, "invalid_data", None, [{"path": "accept", "message": message_for("bad_request")}])
+    try:
+        withdrawal.decide(caller, dossier, accept=accept, note=note)
         db.session.commit()
     except service.DossierError as err:
         db.session.rollback()

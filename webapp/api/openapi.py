@@ -150,6 +150,16 @@ PATHS: dict[str, Any] = {
             "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}}}}}},
         "responses": {"200": _json(_ref("Dossier"), "Withdrawal requested"), **_errors(400, 401, 404, 409, 422)},
     }},
+    "/api/v1/dossiers/{code}/withdrawal/decision": {"post": {
+        "summary": "The receiving unit's one-stop desk accepts (status 8, processing stops) or declines a withdrawal "
+                   "request (back to the previous status)",
+        "tags": ["dossiers"], "security": _AUTH, "parameters": [_PATH_CODE],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["accept"],
+            "properties": {"accept": {"type": "boolean"},
+                           "note": {"type": "string", "maxLength": 500, "description": "Required to decline"}}}}}},
+        "responses": {"200": _json(_ref("Dossier"), "Decided"), **_errors(400, 401, 403, 404, 409, 422)},
+    }},
     "/api/v1/dossiers/{code}/documents": {"post": {
         "summary": "Attach a document to a dossier component", "tags": ["dossiers"], "security": _AUTH,
         "parameters": [_PATH_CODE],

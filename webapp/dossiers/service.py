@@ -31,7 +31,7 @@ from webapp.jobs import service as jobs
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
 
-FINAL_STATUSES = (DossierStatus.REFUSED, DossierStatus.RETURNED)
+FINAL_STATUSES = (DossierStatus.REFUSED, DossierStatus.STOPPED, DossierStatus.RETURNED)
 UNIT_KIND_FOR_LEVEL = {"commune": "commune", "district": "district", "province": "province_department"}
 
 
@@ -244,6 +244,8 @@ def complete(principal: Principal, item_id: int, data: dict[str, Any], *, now: d
     if item.claimed_by_id not in (None, principal.account_id):
         raise DossierError(409, "claimed", "another officer has claimed this step")
     dossier = item.dossier
+    if dossier.status == DossierStatus.WITHDRAWAL_REQUESTED:
+        raise DossierError(409, "withdrawal_pending", "the applicant asked to withdraw: the desk decides first")
     compiled = procedures.compiled(dossier.procedure_version)
     instance = engine().deserialize(compiled, dossier.state)
     try:

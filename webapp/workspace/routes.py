@@ -10,7 +10,7 @@ from engine.statuses import DossierStatus
 from webapp import formui
 from webapp.accounts.models import Account
 from webapp.audit.service import record
-from webapp.dossiers import service
+from webapp.dossiers import service, withdrawal
 from webapp.dossiers.models import Document, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.i18n import current_lang
@@ -66,7 +66,7 @@ def worklist() -> ResponseReturnValue:
     now = service.now_vn()
     return render_template("workspace/worklist.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), q=q or "", now=now, due_soon=now + DUE_SOON,
-                           me=officer.account_id)
+                           me=officer.account_id, withdrawals=len(withdrawal.pending(officer)))
 
 
 @bp.post("/viec/<int:item_id>/nhan")
