@@ -73,3 +73,31 @@ def test_three_agencies_each_see_only_their_part(api: Api, slug: str) -> None:
     status, mine = api.get(f"/dossiers/{code}", "an")
     assert status == 200 and mine["code"] == code and mine["status"] == 10
     assert api.get(f"/dossiers/{code}", "binh")[0] in (403, 404)
+
+
+def test_control_slip_records_each_hand_over_and_the_audit_view_who_did_what(api: Api, client) -> None:  # noqa: ANN001
+    from tests.webapp.test_workspace import _login
+
+    def sample(name: str) -> dict:
+        return json.loads((DATA / "samples" / "lien-thong-khai-sinh" / f"{name}.json").read_text("utf-8"))
+
+    code = api.post("/dossiers", "an", json={"procedure": "lien-thong-khai-sinh", "data": sample("to-khai")})[1]["code"]
+    _do(api, "tiepnhan", code, "tiep_nhan_ho_so", {"ket_qua_tiep_nhan": "tiep_nhan"})
+    _do(api, "hotich", code, "tham_dinh_xu_ly", sample("tham-dinh"))
+    _do(api, "lanhdao", code, "phe_duyet", {"ket_qua_phe_duyet": "phe_duyet"})
+    _do(api, "congan", code, "dang_ky_thuong_tru", sample("dang-ky-thuong-tru"))
+    _login(client, "tiepnhan")
+    slip = client.get(f"/can-bo/ho-so/{code}/phieu-kiem-soat")
+    text = " ".join(slip.get_data(as_text=True).split())
+    assert slip.status_code == 200
+    assert "Phiếu kiểm soát quá trình giải quyết hồ sơ" in text
+    from_commune = '<br><span class="hint">nhận bàn giao từ Ủy ban nhân dân phường Nam Định'
+    assert "Công an tỉnh Ninh Bình" + from_commune in text
+    assert "Bảo hiểm xã hội tỉnh Ninh Bình" + from_commune in text
+    assert text.count("Đúng hạn") == 4 and "đang xử lý" in text  # the insurance card is still being made
+    audit = " ".join(client.get(f"/can-bo/ho-so/{code}/nhat-ky").get_data(as_text=True).split())
+    assert audit.count("work_item.completed") == 4 and "Ngô Quang Huy (công an, cư trú)" in audit
+    assert "Trần Minh An" not in audit  # the child's name is form data, never in the audit log
+    _login(client, "sotuphap")  # another unit, not involved: sees nothing
+    assert client.get(f"/can-bo/ho-so/{code}/phieu-kiem-soat").status_code == 404
+    assert client.get(f"/can-bo/ho-so/{code}/nhat-ky").status_code == 404

@@ -97,7 +97,9 @@ def test_the_desk_decides_on_a_page_without_javascript(api: Api, client: FlaskCl
     assert no_reason.status_code == 422
     assert api.get(f"/dossiers/{code}", "an")[1]["status"] == 7
     done = client.post(f"/can-bo/ho-so/{code}/rut-ho-so", data={"csrf_token": token, "quyet_dinh": "chap_nhan"})
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/can-bo/ho-so/{code}/phieu-dung-xu-ly")
+    slip = " ".join(client.get(done.headers["Location"]).get_data(as_text=True).split())
+    assert "Phiếu dừng xử lý hồ sơ" in slip and "Mẫu số 05" in slip and "Nộp nhầm thủ tục" in slip
     assert api.get(f"/dossiers/{code}", "an")[1]["status"] == 8
     after = client.get("/can-bo/yeu-cau-rut-ho-so").get_data(as_text=True)
     assert f"Đã quyết định về yêu cầu rút hồ sơ {code}." in after  # the flash, once

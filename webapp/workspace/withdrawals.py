@@ -46,6 +46,8 @@ def withdrawal_decision(code: str) -> ResponseReturnValue:
                 withdrawal.decide(officer, dossier, accept=choice == "chap_nhan", note=note)
                 db.session.commit()
                 flash(f"Đã quyết định về yêu cầu rút hồ sơ {dossier.code}.", "info")
+                if dossier.status == DossierStatus.STOPPED:  # the citizen gets form 05
+                    return redirect(url_for("workspace.stop_slip", code=dossier.code))
                 return redirect(url_for("workspace.withdrawal_requests"))
             except service.DossierError as err:
                 db.session.rollback()
