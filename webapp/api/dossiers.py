@@ -25,7 +25,7 @@ _KNOWN = {"invalid_data", "unknown_procedure", "invalid_channel", "unknown_unit"
           "applicant_required", "claimed", "not_claimed", "work_item_closed", "task_not_ready",
           "instance_is_failed", "conflict", "forbidden", "not_found", "unknown_component",
           "file_type_not_allowed", "file_too_large", "content_mismatch", "empty_file", "withdrawal_pending",
-          "no_withdrawal_request", "invalid_note"}
+          "no_withdrawal_request", "invalid_note", "not_eligible"}
 
 
 def iso(value: Any) -> str | None:

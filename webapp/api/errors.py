@@ -16,6 +16,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Authentication required (missing or invalid token)."),
     "forbidden": ("Tài khoản không có quyền thực hiện thao tác này.", "This account may not do this."),
     "not_found": ("Không tìm thấy.", "Not found."),
+    "not_eligible": ("Cán bộ này không giữ vai trò của bước này tại đơn vị.",
+                     "That officer does not hold this step's role in this unit."),
     "withdrawal_pending": ("Người nộp đã yêu cầu rút hồ sơ: Bộ phận Một cửa cần quyết định trước.",
                            "The applicant asked to withdraw the dossier: the one-stop desk decides first."),
     "no_withdrawal_request": ("Hồ sơ không có yêu cầu rút đang chờ quyết định.",

@@ -187,6 +187,13 @@ PATHS: dict[str, Any] = {
         "parameters": [_PATH_ITEM],
         "responses": {"200": _json({"type": "object"}, "Released"), **_errors(401, 404, 409)},
     }},
+    "/api/v1/work-items/{item_id}/assign": {"post": {
+        "summary": "The unit's leader gives a ready step to a named officer who holds its role in the unit",
+        "tags": ["work"], "security": _AUTH, "parameters": [_PATH_ITEM],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["account_id"], "properties": {"account_id": {"type": "integer"}}}}}},
+        "responses": {"200": _json({"type": "object"}, "Assigned"), **_errors(401, 403, 404, 409, 422)},
+    }},
     "/api/v1/work-items/{item_id}/complete": {"post": {
         "summary": "Complete a step with its form's data; returns the dossier", "tags": ["work"],
         "security": _AUTH, "parameters": [_PATH_ITEM],

@@ -67,6 +67,21 @@ def release(item_id: int) -> dict[str, Any]:
     return {"id": item.id, "claimed_by": None}
 
 
+@bp.post("/work-items/<int:item_id>/assign")
+def assign(item_id: int) -> dict[str, Any]:
+    """The unit's leader gives a ready step to a named officer: ``{"account_id": 12}``."""
+    target = json_body().get("account_id")
+    if not isinstance(target, int) or isinstance(target, bool):
+        raise ApiError(422, "invalid_data", None, [{"path": "account_id", "message": "account_id must be an integer"}])
+    try:
+        item = service.reassign(principal(), item_id, target)
+        db.session.commit()
+    except service.DossierError as err:
+        db.session.rollback()
+        raise raise_api(err) from None
+    return {"id": item.id, "claimed_by": item.claimed_by_id, "claimed_at": iso(item.claimed_at)}
+
+
 @bp.post("/work-items/<int:item_id>/complete")
 def complete(item_id: int) -> dict[str, Any]:
     body = json_body()

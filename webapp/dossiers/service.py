@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.forms import FieldError, FormInvalid
 from engine.runtime import VN_TZ, Advance, EngineError, Instance
 from engine.statuses import DossierStatus
-from webapp.accounts.models import Account, Unit
+from webapp.accounts.models import Account, RoleAssignment, Unit
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
 from webapp.dossiers.codes import next_code
@@ -233,6 +233,44 @@ def release(principal: Principal, item_id: int) -> WorkItem:
     item.claimed_at = None
     record("work_item.released", actor_id=principal.account_id, dossier_id=item.dossier_id,
            object_type="work_item", object_id=item.id)
+    db.session.flush()
+    return item
+
+
+LEADER_ROLE = "lanh_dao"
+
+
+def can_reassign(principal: Principal, item: WorkItem) -> bool:
+    """A unit's leader hands its steps to a named officer of the same unit and role."""
+    return item.unit_id is not None and principal.has(LEADER_ROLE, item.unit_id)
+
+
+def eligible_officers(item: WorkItem) -> list[tuple[int, str]]:
+    """(account id, name) of the active officers who may take ``item``: its role in its unit."""
+    if item.role is None or item.unit_id is None:
+        return []
+    return [(i, n) for i, n in db.session.execute(
+        sa.select(Account.id, Account.display_name).join(RoleAssignment, RoleAssignment.account_id == Account.id)
+        .where(RoleAssignment.unit_id == item.unit_id, RoleAssignment.role == item.role, Account.active.is_(True),
+               Account.kind == "officer").order_by(Account.display_name)).all()]
+
+
+def reassign(principal: Principal, item_id: int, to_account_id: int) -> WorkItem:
+    """The leader gives a ready step to ``to_account_id`` (claimed in their name), whoever held it."""
+    item = db.session.get(WorkItem, item_id)
+    if item is None or not (can_reassign(principal, item) or can_act(principal, item)):
+        raise DossierError(404, "not_found", "no such work item for you")
+    if not can_reassign(principal, item):
+        raise DossierError(403, "forbidden", "only the unit's leader reassigns steps")
+    if item.state != "ready":
+        raise DossierError(409, "work_item_closed", "this step has already been done")
+    if to_account_id not in {i for i, _ in eligible_officers(item)}:
+        raise DossierError(422, "not_eligible", "that officer does not hold this step's role in this unit")
+    previous = item.claimed_by_id
+    item.claimed_by_id = to_account_id
+    item.claimed_at = now_vn()
+    record("work_item.reassigned", actor_id=principal.account_id, dossier_id=item.dossier_id,
+           object_type="work_item", object_id=item.id, to=to_account_id, previous=previous)
     db.session.flush()
     return item
 

@@ -66,7 +66,8 @@ def worklist() -> ResponseReturnValue:
     now = service.now_vn()
     return render_template("workspace/worklist.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), q=q or "", now=now, due_soon=now + DUE_SOON,
-                           me=officer.account_id, withdrawals=len(withdrawal.pending(officer)))
+                           me=officer.account_id, withdrawals=len(withdrawal.pending(officer)),
+                           leads=any(role == service.LEADER_ROLE for _, role in officer.roles))
 
 
 @bp.post("/viec/<int:item_id>/nhan")
