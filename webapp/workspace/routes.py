@@ -67,7 +67,8 @@ def worklist() -> ResponseReturnValue:
     return render_template("workspace/worklist.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), q=q or "", now=now, due_soon=now + DUE_SOON,
                            me=officer.account_id, withdrawals=len(withdrawal.pending(officer)),
-                           leads=any(role == service.LEADER_ROLE for _, role in officer.roles))
+                           leads=any(role == service.LEADER_ROLE for _, role in officer.roles),
+                           administers=any(role == "admin" for _, role in officer.roles))
 
 
 @bp.post("/viec/<int:item_id>/nhan")
