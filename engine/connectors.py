@@ -94,8 +94,12 @@ class FakeSmsGateway:
 
 
 DEMO_PEOPLE: dict[str, dict[str, Any]] = {
-    "001090000001": {"ho_ten": "Nguyễn Văn An", "ngay_sinh": "1990-03-14", "gioi_tinh": "nam"},
-    "001092000002": {"ho_ten": "Trần Thị Bình", "ngay_sinh": "1992-07-02", "gioi_tinh": "nu"},
+    "001090000001": {"ho_ten": "Nguyễn Văn An", "ngay_sinh": "1990-03-14", "gioi_tinh": "nam",
+                     "noi_thuong_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Nam Định",
+                                        "dia_chi_chi_tiet": "Số 8, đường Hùng Vương"}},
+    "001092000002": {"ho_ten": "Trần Thị Bình", "ngay_sinh": "1992-07-02", "gioi_tinh": "nu",
+                     "noi_thuong_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Hoa Lư",
+                                        "dia_chi_chi_tiet": "Thôn Đông, số 21"}},
 }
 
 

@@ -81,6 +81,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "The user task '{name}' has no form (formJsonSchemaFilename).",
     ),
     "form_missing": ("Không tìm thấy tệp biểu mẫu {name}.", "The form file {name} does not exist."),
+    "prefill_unknown_source": (
+        "Trường {field}: nguồn điền sẵn (x-prefill) không hợp lệ: {detail}. Dùng dan_cu.<trường> hoặc ho_so_truoc.",
+        "Field {field}: invalid prefill source (x-prefill): {detail}. Use dan_cu.<field> or ho_so_truoc.",
+    ),
     "form_not_json": (
         "Tệp biểu mẫu {name} không phải JSON hợp lệ: {detail}",
         "The form file {name} is not valid JSON: {detail}",

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import forms, sandbox
+from engine import forms, prefill, sandbox
 from engine.connectors import ConnectorRegistry
 from engine.metadata import parse_metadata
 from engine.model import HUMAN_TASK_TAGS, BpmnModel, Element, read_model
@@ -114,6 +114,11 @@ def _check_forms(checked: CheckedPackage) -> None:
     for path, doc in schemas.items():
         for code, params in forms.schema_problems(path, doc, checked.registry):
             checked.add("forms/" + path, None, code, **params)
+    for path, doc in schemas.items():
+        for where, source in prefill.marks(doc):
+            reason = prefill.source_problem(source)
+            if reason:
+                checked.add("forms/" + path, None, "prefill_unknown_source", field=".".join(where), detail=reason)
     for path, doc in checked.form_docs.items():
         if path.endswith(".uischema.json") and not isinstance(doc, dict):
             checked.add("forms/" + path, None, "uischema_invalid", name=path)

@@ -19,7 +19,7 @@ A form split by ``ui:steps`` shows one ``steps(form)[i]`` per page: ``render_for
 from webapp.formui.parse import apply_array_action, array_action, parse_form
 from webapp.formui.paths import dom_id, field_name
 from webapp.formui.render import error_summary, render_form
-from webapp.formui.steps import Step, errors_in, step_of, steps
+from webapp.formui.steps import Step, errors_in, step_of, steps, title_at
 
 __all__ = ["Step", "apply_array_action", "array_action", "dom_id", "error_summary", "errors_in", "field_name",
-           "parse_form", "render_form", "step_of", "steps"]
+           "parse_form", "render_form", "step_of", "steps", "title_at"]

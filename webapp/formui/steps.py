@@ -54,3 +54,18 @@ def step_of(form_steps: Sequence[Step], path: str) -> int:
 def errors_in(errors: Sequence[Any], form_steps: Sequence[Step], index: int) -> list[Any]:
     """The errors step ``index`` shows: those whose path starts with one of its fields (see ``step_of``)."""
     return [e for e in errors if step_of(form_steps, error_parts(e)[0]) == index]
+
+
+def title_at(form: Any, path: str, lang: str = "vi") -> str:
+    """The titles along a dotted path (``nguoi_yeu_cau.ho_ten``), as the citizen reads them:
+    "Người yêu cầu › Họ, chữ đệm và tên"."""
+    node, titles = root_node(form), []
+    for key in path.split("."):
+        child = node.child(key) if node is not None else None
+        if child is None:
+            titles.append(key)
+            node = None
+            continue
+        titles.append(str(child.title(lang)[0]))
+        node = child
+    return " › ".join(titles)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine import forms
+from engine import prefill as engine_prefill
 from webapp import formui
 from webapp.accounts import service as accounts
 from webapp.accounts.oidc import current_citizen
@@ -16,6 +17,7 @@ from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.feedback import service as feedback
 from webapp.i18n import current_lang
+from webapp.portal import prefill
 from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
 from webapp.tracking import service as tracking
@@ -32,12 +34,27 @@ def _citizen_or_login() -> Any:
     return citizen, None
 
 
-def _draft(account_id: int, slug: str) -> Draft:
-    draft = db.session.scalar(sa.select(Draft).where(Draft.account_id == account_id, Draft.procedure_slug == slug))
-    if draft is None:
-        draft = Draft(account_id=account_id, procedure_slug=slug, data={})
-        db.session.add(draft)
-    return draft
+def _draft(citizen: Any, slug: str, form: Any) -> tuple[Draft, bool]:
+    """The citizen's draft; a new one starts with what once-only knows. Returns (draft, registry down?)."""
+    draft = db.session.scalar(sa.select(Draft).where(Draft.account_id == citizen.id, Draft.procedure_slug == slug))
+    if draft is not None:
+        return draft, False
+    known = prefill.for_citizen(citizen, form)
+    draft = Draft(account_id=citizen.id, procedure_slug=slug, data=known.data, prefilled=known.sources)
+    db.session.add(draft)
+    return draft, known.registry_unavailable
+
+
+def prefilled_fields(form: Any, draft: Draft, fields: list[str] | None, lang: str) -> list[tuple[str, str]]:
+    """(field title, source name) of the prefilled fields shown on this page, in form order."""
+    english = lang == "en"
+    shown = []
+    for path, source in (draft.prefilled or {}).items():
+        if fields is not None and path.split(".")[0] not in fields:
+            continue
+        name = engine_prefill.SOURCE_NAMES[source][1 if english else 0]
+        shown.append((formui.title_at(form, path, lang), name))
+    return shown
 
 
 def _step_number(raw: str | None, count: int) -> int:
@@ -63,7 +80,7 @@ def fill(slug: str) -> ResponseReturnValue:
     all_steps = formui.steps(form, lang)
     index = _step_number(request.args.get("buoc"), len(all_steps))
     step = all_steps[index]
-    draft = _draft(citizen.id, slug)
+    draft, registry_down = _draft(citizen, slug, form)
     data, errors = dict(draft.data or {}), []
     if request.method == "POST":
         data = formui.parse_form(form, request.form, only=step.fields, base=data)
@@ -83,7 +100,8 @@ def fill(slug: str) -> ResponseReturnValue:
     return render_template(
         "portal/fill.html", version=version, steps=all_steps, index=index, step=step,
         form_html=formui.render_form(form, data or None, errors, lang=lang, only=step.fields),
-        summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors)), 422 if errors else 200
+        summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors), registry_down=registry_down,
+        prefilled=prefilled_fields(form, draft, step.fields, lang)), 422 if errors else 200
 
 
 @bp.route("/thu-tuc/<slug>/kiem-tra", methods=["GET", "POST"])
