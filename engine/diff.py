@@ -155,13 +155,16 @@ def _fees(old: Procedure, new: Procedure) -> list[Change]:
         out.append(Change("added", "fee", key, f"Thêm khoản phí “{name}”: {amount} đồng.",
                           f"Fee “{name}” added: {amount} VND."))
     for key in sorted(before.keys() & after.keys()):
-        for field, vi, en in (("amount", "mức thu", "amount"), ("online_amount", "mức thu trực tuyến", "online amount")):
+        for field, vi, en in FEE_FIELDS:
             a, b = _amount(before[key].get(field)), _amount(after[key].get(field))
             if a != b:
                 name = _text(after[key]["name"])
                 out.append(Change("changed", "fee", key, f"“{name}”, {vi}: {a} → {b} đồng.",
                                   f"“{name}”, {en}: {a} → {b} VND."))
     return out
+
+
+FEE_FIELDS = (("amount", "mức thu", "amount"), ("online_amount", "mức thu trực tuyến", "online amount"))
 
 
 def _amount(value: Any) -> str:
