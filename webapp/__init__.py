@@ -33,6 +33,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.api.errors import register_error_handlers
     from webapp.catalog.routes import bp as catalog_bp
     from webapp.i18n import init_i18n, register_filters
+    from webapp.payments.gateway import init_payments
+    from webapp.payments.routes import bp as payments_bp
     from webapp.portal.routes import bp as portal_bp
     from webapp.security import init_csrf
     from webapp.workspace import intake, slips  # noqa: F401  (more routes on the workspace blueprint)
@@ -48,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_csrf(app)
     init_oidc(app)  # citizen login (OpenID Connect); settings: MOTCUA_OIDC_*
     app.register_blueprint(portal_bp)
+    app.register_blueprint(payments_bp)
+    init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
     return app
 
 

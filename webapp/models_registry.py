@@ -5,11 +5,12 @@ from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Document, Dossier, DossierCodeCounter, StepRecord, SupplementPause, WorkItem
 from webapp.jobs.models import OutboxMessage
 from webapp.notifications.models import Notification
+from webapp.payments.models import Payment
 from webapp.portal.models import Draft
 from webapp.procedures.models import Procedure, ProcedureVersion
 
 __all__ = [
     "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "Notification",
-    "OutboxMessage", "Procedure",
+    "OutboxMessage", "Payment", "Procedure",
     "ProcedureVersion", "RoleAssignment", "StepRecord", "SupplementPause", "Unit", "WorkItem",
 ]

@@ -21,6 +21,12 @@ MOTCUA_OIDC_CLIENT_SECRET client secret. Default (local provider only): a develo
 MOTCUA_OIDC_SCOPES        scopes asked for; must include openid. Default: "openid profile"
 MOTCUA_OIDC_REDIRECT_URI  callback URL registered with the issuer, when behind a proxy.
                           Default: built from the request (.../dang-nhap/callback)
+MOTCUA_PAYMENT_URL        the payment gateway's payment page (https). Default: the local fake gateway
+                          mounted at /cong-thanh-toan-gia-lap/ (a path means: the fake, inside this app)
+MOTCUA_PAYMENT_MERCHANT   merchant code the gateway issued. Default (local fake only): MOTCUA-DEV
+MOTCUA_PAYMENT_SECRET     shared HMAC secret the gateway issued (16+ characters). Default (local fake only):
+                          a development value
+MOTCUA_PAYMENT_MAX_AGE    seconds a signed gateway answer stays acceptable. Default: 900
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.i18n import current_lang
+from webapp.payments import service as payments
 from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
 from webapp.workspace import dossier_view
@@ -128,5 +129,7 @@ def dossier(code: str) -> ResponseReturnValue:
         StepRecord.dossier_id == found.id, StepRecord.kind == "status").order_by(StepRecord.id)).all()
     mine = db.session.scalars(sa.select(WorkItem).where(
         WorkItem.dossier_id == found.id, WorkItem.state == "ready", WorkItem.assignee_id == citizen.id)).all()
-    return render_template("portal/dossier.html", dossier=found, statuses=statuses, my_steps=mine,
+    due = payments.due_for(found) if found.status == DossierStatus.PAYMENT_REQUESTED else None
+    return render_template("portal/dossier.html", dossier=found, statuses=statuses, my_steps=mine, due=due,
+                           paid=[p for p in payments.list_(found) if p.state == "paid"],
                            label=lambda code: DossierStatus(code).label(current_lang()))
