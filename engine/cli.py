@@ -107,6 +107,14 @@ def cmd_play(args: argparse.Namespace) -> int:
         _print_advance(advance, args.lang)
         while advance.failure is None and not advance.completed:
             tasks = engine.ready_tasks(instance)
+            due = None if tasks else engine.payment_due(instance)
+            if due is not None:  # a fee: play pays it, as the citizen would at the gateway
+                element = procedure.elements[due.element_id]
+                amount = f"{due.amount:,}".replace(",", ".")
+                _out(f"→ [{element.lane}] {element.label}: {amount} đ ← (thanh toán giả lập/simulated payment)")
+                advance = engine.deliver_message(instance, due.message, {"so_tien": due.amount})
+                _print_advance(advance, args.lang)
+                continue
             task = next((t for t in tasks if t.form and samples[_form_stem(t.form.path)]), None)
             if task is None:
                 names = ", ".join(f"{t.name} [{t.lane}]" for t in tasks) or "-"

@@ -113,6 +113,20 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Kết nối '{name}' cần tham số '{param}'.",
         "The connector '{name}' needs the parameter '{param}'.",
     ),
+    "payment_not_message_wait": (
+        "Chỉ sự kiện chờ thông điệp (intermediate catch event có message) mới khai báo được "
+        "paymentAmount/paymentFee; '{name}' không phải.",
+        "Only a message catch event (intermediate catch event with a message) may declare "
+        "paymentAmount/paymentFee; '{name}' is not one.",
+    ),
+    "payment_amount_invalid": (
+        "paymentAmount của '{name}' phải là tên một biến (ví dụ le_phi), không phải '{value}'.",
+        "The paymentAmount of '{name}' must be a variable name (e.g. le_phi), not '{value}'.",
+    ),
+    "payment_fee_unknown": (
+        "paymentFee '{value}' của '{name}' không có trong mục fees của procedure.yaml. Các khoản: {known}.",
+        "The paymentFee '{value}' of '{name}' is not in the fees of procedure.yaml. Fees: {known}.",
+    ),
     # --- scripts and expressions ------------------------------------------------------
     "script_syntax": (
         "Lỗi cú pháp trong {what} (dòng {line}): {detail}",

@@ -56,6 +56,7 @@ class Element:
     scripts: list[tuple[str, str]] = field(default_factory=list)  # (what, source) run with exec
     operator: str | None = None
     operator_params: dict[str, str] = field(default_factory=dict)  # id -> expression
+    message: str | None = None  # the message name a message event waits for or sends
     attached_to: str | None = None
     triggered_by_event: bool = False
     is_link_catch: bool = False
@@ -80,6 +81,15 @@ class Element:
     def deadline(self) -> StepDeadline | None:
         text = self.properties.get("stepDeadline")
         return StepDeadline.parse(text) if text else None
+
+    @property
+    def payment_amount(self) -> str | None:
+        """The variable holding the fee this message wait asks the citizen to pay (engine.payments)."""
+        return self.properties.get("paymentAmount")
+
+    @property
+    def payment_fee(self) -> str | None:
+        return self.properties.get("paymentFee")
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ def read_model(model: BpmnModel, file: str, tree: etree._ElementTree) -> None:
     root = tree.getroot()
     model.collaborations.extend(c.get("id", "") for c in root.findall(f"{{{BPMN_NS}}}collaboration"))
     lanes_here: dict[str, str] = {}
+    messages = {m.get("id", ""): m.get("name") or m.get("id", "") for m in root.findall(f"{{{BPMN_NS}}}message")}
     for process in root.findall(f"{{{BPMN_NS}}}process"):
         process_id = process.get("id", "")
         if process.get("isExecutable") == "true":
@@ -136,13 +147,13 @@ def read_model(model: BpmnModel, file: str, tree: etree._ElementTree) -> None:
         lane_of = _lane_of(process)
         for lane in process.iter(f"{{{BPMN_NS}}}lane"):
             lanes_here.setdefault((lane.get("name") or lane.get("id") or "").strip(), lane.get("id", ""))
-        _read_container(model, file, process_id, process, lane_of, None)
+        _read_container(model, file, process_id, process, lane_of, None, messages)
     model.lanes_by_file[file] = lanes_here
 
 
 def _read_container(
     model: BpmnModel, file: str, process_id: str, container: etree._Element,
-    lane_of: dict[str, str], inherited_lane: str | None,
+    lane_of: dict[str, str], inherited_lane: str | None, messages: dict[str, str],
 ) -> None:
     container_id = container.get("id", "")
     for node in container:
@@ -157,9 +168,12 @@ def _read_container(
             continue
         element = _read_element(node, tag, file, process_id, container_id)
         element.lane = lane_of.get(element.id, inherited_lane)
+        definition = node.find(f"{{{BPMN_NS}}}messageEventDefinition")
+        if definition is not None and definition.get("messageRef"):
+            element.message = messages.get(definition.get("messageRef", ""), definition.get("messageRef"))
         model.elements[element.id] = element
         if tag in CONTAINER_TAGS:
-            _read_container(model, file, process_id, node, lane_of, element.lane)
+            _read_container(model, file, process_id, node, lane_of, element.lane, messages)
 
 
 def _read_element(node: etree._Element, tag: str, file: str, process_id: str, container_id: str) -> Element:

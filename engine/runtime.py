@@ -33,6 +33,7 @@ from engine.messages import render
 from engine.model import HUMAN_TASK_TAGS, Element
 from engine.overlay import fee_amounts
 from engine.package import PackageSource
+from engine.payments import PaymentDue
 from engine.sandbox import DEFAULT_TIME_LIMIT, SandboxViolation
 from engine.scripting import ConnectorFailed, SandboxScriptEngine
 from engine.state import StateSerializer
@@ -287,6 +288,21 @@ class Engine:
             raise EngineError("not_waiting_for_message", name=name) from None
         return self._advance(instance, now or datetime.now(VN_TZ))
 
+    def payment_due(self, instance: Instance) -> PaymentDue | None:
+        """The fee the instance waits for, if it waits at an event declaring ``paymentAmount``.
+
+        None as well when the variable holds no positive whole amount: nothing can be paid then.
+        """
+        for task in _tasks_in_state(instance.workflow, TaskState.WAITING):
+            element = instance.procedure.element(task.task_spec.bpmn_id)
+            if element is None or not element.payment_amount or element.message is None:
+                continue
+            amount = task.data.get(element.payment_amount)
+            if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0:
+                return PaymentDue(task_id=str(task.id), element_id=element.id, message=element.message,
+                                  amount=amount, fee_key=element.payment_fee or "")
+        return None
+
     def serialize(self, instance: Instance) -> str:
         """Instance state as JSON, without the spec (stored once per procedure version)."""
         return self.serializer.dumps(instance.workflow)
@@ -437,4 +453,5 @@ def _raise_if_invalid(form: CompiledForm, data: Any, lang: str) -> None:
         raise FormInvalid(errors)
 
 
-__all__ = ["Advance", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance", "StatusChange"]
+__all__ = ["Advance", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance", "PaymentDue",
+           "StatusChange"]

@@ -164,6 +164,21 @@ def _check_element(checked: CheckedPackage, element: Element, connectors: Connec
         _check_source(checked, element.file, element.id, f"parameter '{param}'", expression, "eval")
     if element.tag == "serviceTask" and element.operator is not None:
         _check_connector(checked, element, connectors)
+    if element.payment_amount is not None or element.payment_fee is not None:
+        _check_payment_wait(checked, element)
+
+
+def _check_payment_wait(checked: CheckedPackage, element: Element) -> None:
+    """``paymentAmount``/``paymentFee``: a message catch event, a variable name and a fee of procedure.yaml."""
+    if element.tag != "intermediateCatchEvent" or element.message is None:
+        checked.add(element.file, element.id, "payment_not_message_wait", name=element.label)
+    amount = element.payment_amount or ""
+    if not amount.isidentifier():
+        checked.add(element.file, element.id, "payment_amount_invalid", name=element.label, value=amount)
+    fees = [f.get("key") for f in (checked.metadata or {}).get("fees") or [] if isinstance(f, dict)]
+    if checked.metadata is not None and element.payment_fee not in fees:
+        checked.add(element.file, element.id, "payment_fee_unknown", name=element.label,
+                    value=element.payment_fee or "", known=", ".join(map(str, fees)) or "-")
 
 
 def _check_connector(checked: CheckedPackage, element: Element, connectors: ConnectorRegistry) -> None:

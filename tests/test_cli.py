@@ -46,6 +46,17 @@ def test_play_khai_sinh_prints_each_step_and_finishes(capsys: pytest.CaptureFixt
     assert "status 10" in out and "hoàn thành" in out
 
 
+def test_play_pays_a_fee_when_the_procedure_waits_for_one(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    late = tmp_path / "to-khai.json"
+    late.write_text(json.dumps({**json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8")),
+                                "doi_tuong_uu_tien": False}), "utf-8")
+    others = [s for s in SAMPLES if not s.endswith("to-khai.json")]
+    assert main(["play", str(REPO / "bpmn" / "khai-sinh"), "--data", str(late), *others]) == 0
+    out = capsys.readouterr().out
+    assert "→ [cong_dan] Nộp lệ phí: 8.000 đ" in out
+    assert out.index("status 6") < out.index("[chuyen_vien_ho_tich]") and "hoàn thành" in out
+
+
 def test_play_stops_with_exit_2_when_data_runs_out(capsys: pytest.CaptureFixture[str]) -> None:
     start_only = [s for s in SAMPLES if s.endswith("to-khai.json")]
     assert main(["play", str(REPO / "bpmn" / "khai-sinh"), "--data", *start_only]) == 2

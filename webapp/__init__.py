@@ -34,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.catalog.routes import bp as catalog_bp
     from webapp.i18n import init_i18n, register_filters
     from webapp.notifications import init_notifications
+    from webapp.payments.gateway import init_payments
+    from webapp.payments.routes import bp as payments_bp
     from webapp.portal.routes import bp as portal_bp
     from webapp.security import init_csrf
     from webapp.tracking.routes import bp as tracking_bp
@@ -52,6 +54,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(portal_bp)
     app.register_blueprint(tracking_bp)
     init_notifications(app)  # templates, e-mail connector (MOTCUA_SMTP_*), inbox and demo mailbox pages
+    app.register_blueprint(payments_bp)
+    init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
     return app
 
 

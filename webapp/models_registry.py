@@ -6,12 +6,13 @@ from webapp.dossiers.models import Document, Dossier, DossierCodeCounter, StepRe
 from webapp.feedback.models import Rating
 from webapp.jobs.models import OutboxMessage
 from webapp.notifications.models import Notification
+from webapp.payments.models import Payment
 from webapp.portal.models import Draft
 from webapp.procedures.models import Procedure, ProcedureVersion
 from webapp.tracking.models import LookupThrottle
 
 __all__ = [
     "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "LookupThrottle",
-    "Notification", "OutboxMessage", "Procedure",
+    "Notification", "OutboxMessage", "Payment", "Procedure",
     "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "Unit", "WorkItem",
 ]

@@ -31,6 +31,12 @@ MOTCUA_SMTP_STARTTLS      1 to upgrade the connection with STARTTLS. Default: 1 
 MOTCUA_SMTP_FROM          sender address. Default: "Dịch vụ công <no-reply@motcua.invalid>"
 MOTCUA_DEMO_MAILBOX       1 to run the local SMTP sink and show what it received at /hop-thu-gia-lap.
                           Default: 1 without MOTCUA_SMTP_HOST (embedded default), else 0
+MOTCUA_PAYMENT_URL        the payment gateway's payment page (https). Default: the local fake gateway
+                          mounted at /cong-thanh-toan-gia-lap/ (a path means: the fake, inside this app)
+MOTCUA_PAYMENT_MERCHANT   merchant code the gateway issued. Default (local fake only): MOTCUA-DEV
+MOTCUA_PAYMENT_SECRET     shared HMAC secret the gateway issued (16+ characters). Default (local fake only):
+                          a development value
+MOTCUA_PAYMENT_MAX_AGE    seconds a signed gateway answer stays acceptable. Default: 900
 """
 
 from __future__ import annotations

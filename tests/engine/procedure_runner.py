@@ -39,6 +39,7 @@ def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *
 
     Steps are completed ``minutes_per_step`` apart, or exactly at their due time when it is None;
     with ``round_trip`` the state is saved and loaded before every step, as the web service does.
+    An answer naming a payment wait (``paymentAmount``) pays the fee due there, its data added to the message.
     """
     procedure = engine.load(library_package(slug))
     run = Run()
@@ -47,6 +48,14 @@ def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *
     for element_id, data in answers:
         if round_trip:
             instance = engine.deserialize(procedure, engine.serialize(instance))
+        due = engine.payment_due(instance)
+        if due is not None and due.element_id == element_id:
+            assert engine.ready_tasks(instance) == []
+            run.steps.append((element_id, procedure.elements[element_id].lane, None))
+            now += timedelta(minutes=minutes_per_step or 30)
+            advance = engine.deliver_message(instance, due.message, {"so_tien": due.amount, **data}, now=now)
+            run.statuses += [c.code for c in advance.status_changes]
+            continue
         ready = engine.ready_tasks(instance)
         run.ready.append(sorted(t.element_id for t in ready))
         task = next((t for t in ready if t.element_id == element_id), None)

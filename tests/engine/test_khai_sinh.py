@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.forms import FormInvalid
-from engine.runtime import Engine
+from engine.runtime import Engine, EngineError
 from tests.conftest import library_package
 from tests.engine import procedure_runner as runner
 from tests.engine.procedure_runner import MONDAY_9AM, Run
@@ -85,6 +85,50 @@ def test_serialization_at_every_step_behaves_identically(engine: Engine) -> None
     send_back = ("phe_duyet", {"ket_qua_phe_duyet": "tra_lai", "y_kien": "Xem lại quê quán"})
     path = [supplement, resubmit, ACCEPT, PROCESS, send_back, PROCESS, APPROVE, RETURN]
     assert play(engine, path, round_trip=True) == play(engine, path, round_trip=False)
+
+
+LATE = {**sample("to-khai"), "doi_tuong_uu_tien": False}  # born 2025-06-02, registered 2026-06-08: 8.000 đ
+PAY = ("cho_nop_le_phi", {"ma_giao_dich": "TT-1"})
+
+
+def test_a_fee_waits_for_payment_at_status_6_then_processing_goes_on(engine: Engine) -> None:
+    run = play(engine, [ACCEPT, PAY, PROCESS, APPROVE, RETURN], start=LATE)
+    assert run.statuses == [1, 2, 6, 4, 9, 10]
+    assert run.completed
+    assert [s[:2] for s in run.steps] == [("tiep_nhan_ho_so", "tiep_nhan"), ("cho_nop_le_phi", "cong_dan"),
+                                          ("tham_dinh_xu_ly", "chuyen_vien_ho_tich"), ("phe_duyet", "lanh_dao"),
+                                          ("tra_ket_qua", "tiep_nhan")]
+    assert run.data["thanh_toan"] == {"so_tien": 8000, "ma_giao_dich": "TT-1"}
+
+
+def test_no_fee_no_payment_wait(engine: Engine) -> None:
+    procedure = engine.load(library_package("khai-sinh"))
+    instance, _ = engine.start(procedure, sample("to-khai"), now=MONDAY_9AM)  # a priority group: free
+    (task,) = engine.ready_tasks(instance)
+    advance = engine.complete(instance, task.id, {"ket_qua_tiep_nhan": "tiep_nhan"}, now=MONDAY_9AM)
+    assert [c.code for c in advance.status_changes] == [2, 4]
+    assert engine.payment_due(instance) is None
+
+
+def test_the_payment_due_is_read_from_the_fee_decision(engine: Engine) -> None:
+    procedure = engine.load(library_package("khai-sinh"))
+    instance, _ = engine.start(procedure, LATE, now=MONDAY_9AM)
+    assert engine.payment_due(instance) is None  # not before the desk has received the dossier
+    (task,) = engine.ready_tasks(instance)
+    engine.complete(instance, task.id, {"ket_qua_tiep_nhan": "tiep_nhan"}, now=MONDAY_9AM)
+    instance = engine.deserialize(procedure, engine.serialize(instance))
+    due = engine.payment_due(instance)
+    assert due is not None and engine.ready_tasks(instance) == []
+    assert (due.element_id, due.message, due.amount, due.fee_key) == (
+        "cho_nop_le_phi", "da_thanh_toan", 8000, "le_phi_dang_ky_khai_sinh")
+    assert instance.status == 6
+    with pytest.raises(EngineError):
+        engine.deliver_message(instance, "tin_khac", {})
+    engine.deliver_message(instance, due.message, {"so_tien": 8000})
+    assert engine.payment_due(instance) is None
+    with pytest.raises(EngineError) as info:  # paying again is refused by the engine as well
+        engine.deliver_message(instance, due.message, {"so_tien": 8000})
+    assert info.value.code == "not_waiting_for_message"
 
 
 def _fee(engine: Engine, birth: str, priority: bool = False) -> int:

@@ -312,6 +312,27 @@ def complete(principal: Principal, item_id: int, data: dict[str, Any], *, now: d
     return dossier
 
 
+def deliver_message(dossier: Dossier, name: str, payload: dict[str, Any], *, actor_id: int | None,
+                    now: datetime | None = None) -> Dossier:
+    """Deliver a BPMN message the dossier's process waits for (a fee paid, another agency's answer)."""
+    now = now or now_vn()
+    instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
+    try:
+        advance = engine().deliver_message(instance, name, payload, now=now)
+    except EngineError as err:
+        raise DossierError(409, err.code, err.message("en")) from None
+    try:
+        dossier.state = engine().serialize(instance)
+        _apply(dossier, instance, advance, actor_id=actor_id, now=now)
+        record("dossier.message_delivered", actor_id=actor_id, dossier_id=dossier.id, object_type="dossier",
+               object_id=dossier.code, message=name, status=dossier.status)
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict() from None
+    return dossier
+
+
 def _work_item_for(principal: Principal, item_id: int) -> WorkItem:
     item = db.session.get(WorkItem, item_id)
     if item is None or not can_act(principal, item):

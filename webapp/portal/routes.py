@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from engine import forms
 from engine import prefill as engine_prefill
+from engine.statuses import DossierStatus
 from webapp import formui
 from webapp.accounts import service as accounts
 from webapp.accounts.oidc import current_citizen
@@ -17,6 +18,7 @@ from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.feedback import service as feedback
 from webapp.i18n import current_lang
+from webapp.payments import service as payments
 from webapp.portal import prefill
 from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
@@ -146,7 +148,10 @@ def dossier(code: str) -> ResponseReturnValue:
     if found is None or not dossiers.can_read(accounts.principal_for(citizen), found):
         abort(404)
     mine = tracking.expected_now(dossier_ids=[found.id], account_id=citizen.id)[found.id]
+    fee_due = payments.due_for(found) if found.status == DossierStatus.PAYMENT_REQUESTED else None
     return render_template("portal/dossier.html", dossier=found, my_steps=mine,
                            events=tracking.timeline(found, with_details=True),
                            can_withdraw=withdrawal.can_withdraw(found), can_rate=feedback.can_rate(found),
-                           rating=feedback.get(dossier_id=found.id), **tracking_words.template_helpers(current_lang()))
+                           rating=feedback.get(dossier_id=found.id), fee_due=fee_due,
+                           paid=[p for p in payments.list_(found) if p.state == "paid"],
+                           **tracking_words.template_helpers(current_lang()))
