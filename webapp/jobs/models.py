@@ -66,6 +66,6 @@ class JobStats(db.Model):
     runs: Mapped[int] = mapped_column(default=0)  # finished, successfully or not
     failures: Mapped[int] = mapped_column(default=0)  # failed for good
     retries: Mapped[int] = mapped_column(default=0)
-    latency_sum: Mapped[float] = mapped_column(default=0.0)  # seconds from the outbox row to the job's end
+    latency_sum: Mapped[float] = mapped_column(sa.Float, default=0.0)  # seconds from the outbox row to the job's end
     latency_buckets: Mapped[list[int]] = mapped_column(sa.JSON, default=list)  # counts per LATENCY_BUCKETS
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

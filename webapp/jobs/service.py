@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,26 +14,49 @@ from webapp.models import utcnow
 log = logging.getLogger(__name__)
 
 
-def enqueue(job: str, **payload: Any) -> None:
+def enqueue(job: str, **payload: Any) -> OutboxMessage:
     """Ask for ``job`` to run once the current transaction commits (never if it rolls back)."""
-    db.session.add(OutboxMessage(job=job, payload=payload))
+    message = OutboxMessage(job=job, payload=payload)
+    db.session.add(message)
     if has_request_context():
         g.outbox_dirty = True
+    return message
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["MOTCUA_SETTINGS"].job_lease_seconds)
+
+
+def _due(limit: int) -> list[OutboxMessage]:
+    """New rows first, then open rows whose lease ran out (their worker died or the broker lost them)."""
+    now = utcnow()
+    fresh = sa.select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)).order_by(OutboxMessage.id)
+    stale = (sa.select(OutboxMessage)
+             .where(OutboxMessage.completed_at.is_(None), OutboxMessage.lease_until < now,
+                    OutboxMessage.failed_at.is_(None))
+             .order_by(OutboxMessage.id))
+    if db.engine.dialect.name == "postgresql":
+        fresh, stale = fresh.with_for_update(skip_locked=True), stale.with_for_update(skip_locked=True)
+    rows = list(db.session.scalars(fresh.limit(limit)))
+    if len(rows) < limit:
+        rows += db.session.scalars(stale.limit(limit - len(rows)))
+    return rows
 
 
 def relay(limit: int = 100) -> int:
-    """Send pending outbox rows to the broker; returns how many. Safe to run from several places:
+    """Send due outbox rows to the broker; returns how many. Safe to run from several places:
     on PostgreSQL rows are locked with SKIP LOCKED, and a job sent twice finds its work done."""
-    query = sa.select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)).order_by(OutboxMessage.id)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = db.session.scalars(query.limit(limit)).all()
+    rows = _due(limit)
     celery = current_app.extensions["celery"]
+    lease = _lease()
     sent = 0
     try:
         for row in rows:
-            celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id})
+            # enqueued_at lets the worker measure the latency from the outbox row to the job's end.
+            celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id},
+                             headers={"enqueued_at": row.created_at.timestamp()})
             row.dispatched_at = utcnow()
+            row.lease_until = row.dispatched_at + lease
             sent += 1
     finally:
         db.session.commit()  # what was handed to the broker is marked, even if a later send failed
@@ -48,3 +72,21 @@ def relay_after_request() -> None:
     except Exception:  # noqa: BLE001 - the broker may be down; the periodic relay retries
         db.session.rollback()
         log.warning("outbox relay after request failed; the periodic relay will retry", exc_info=True)
+
+
+def mark_completed(outbox_id: int) -> None:
+    """The job finished: the relay never sends it again, and a failure on record is resolved."""
+    from webapp.jobs.models import FailedJob
+
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+                       .values(completed_at=utcnow(), failed_at=None))
+    db.session.execute(sa.update(FailedJob).where(FailedJob.outbox_id == outbox_id, FailedJob.state != "resolved")
+                       .values(state="resolved"))
+    db.session.commit()
+
+
+def extend_lease(outbox_id: int) -> None:
+    """The job will be tried again by Celery after a backoff: keep the relay from sending it meanwhile."""
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+                       .values(lease_until=utcnow() + _lease()))
+    db.session.commit()
