@@ -41,6 +41,7 @@ def init_celery(app: Flask) -> Celery:
             with app.app_context():
                 counters.retried(self.name)
                 extend_lease(outbox_id)
+                counters.flush_soon(app)
 
         def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: dict[str, Any],
                        einfo: Any) -> None:
@@ -85,7 +86,7 @@ def _job_ended(app: Flask, task: Task, kwargs: dict[str, Any], *, error: BaseExc
                 db.session.commit()
                 log.warning("job %s (outbox %s) failed for good: %s", task.name, outbox_id, type(error).__name__)
             counters.finished(task.name, ok=error is None, latency=latency)
-            counters.flush()
+            counters.flush_soon(app)
         except Exception:  # noqa: BLE001 - the outbox lease brings the job back; never lose the worker
             db.session.rollback()
             log.exception("could not record the end of job %s (outbox %s)", task.name, outbox_id)

@@ -30,11 +30,9 @@ def _lease() -> timedelta:
 def _due(limit: int) -> list[OutboxMessage]:
     """New rows first, then open rows whose lease ran out (their worker died or the broker lost them)."""
     now = utcnow()
-    fresh = sa.select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)).order_by(OutboxMessage.id)
-    stale = (sa.select(OutboxMessage)
-             .where(OutboxMessage.completed_at.is_(None), OutboxMessage.lease_until < now,
-                    OutboxMessage.failed_at.is_(None))
-             .order_by(OutboxMessage.id))
+    open_ = sa.and_(OutboxMessage.completed_at.is_(None), OutboxMessage.failed_at.is_(None))
+    fresh = sa.select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None), open_).order_by(OutboxMessage.id)
+    stale = sa.select(OutboxMessage).where(open_, OutboxMessage.lease_until < now).order_by(OutboxMessage.id)
     if db.engine.dialect.name == "postgresql":
         fresh, stale = fresh.with_for_update(skip_locked=True), stale.with_for_update(skip_locked=True)
     rows = list(db.session.scalars(fresh.limit(limit)))
@@ -78,8 +76,10 @@ def mark_completed(outbox_id: int) -> None:
     """The job finished: the relay never sends it again, and a failure on record is resolved."""
     from webapp.jobs.models import FailedJob
 
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id)
-                       .values(completed_at=utcnow(), failed_at=None))
+    now = utcnow()
+    # A relay killed before it committed leaves dispatched_at empty on a job that nevertheless ran.
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(
+        completed_at=now, failed_at=None, dispatched_at=sa.func.coalesce(OutboxMessage.dispatched_at, now)))
     db.session.execute(sa.update(FailedJob).where(FailedJob.outbox_id == outbox_id, FailedJob.state != "resolved")
                        .values(state="resolved"))
     db.session.commit()

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import Flask
 
 from webapp.extensions import db
 from webapp.jobs.models import JobStats
@@ -36,6 +37,7 @@ class _Totals:
 class JobCounters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         self._totals: dict[str, _Totals] = {}
         self._dirty = False
         self._flushed_at = time.monotonic()
@@ -48,6 +50,22 @@ class JobCounters:
             self._pid, self._name = os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
             self._totals = {}
         return self._name
+
+    def flush_soon(self, app: Flask) -> None:
+        """Write now if the last write is a second old; otherwise once it is, so the last job
+        of a burst is counted without waiting for the next one."""
+        with self._lock:
+            due = time.monotonic() - self._flushed_at >= FLUSH_EVERY
+            if not due and (self._timer is None or not self._timer.is_alive()):
+                self._timer = threading.Timer(FLUSH_EVERY, self._flush_in, args=(app,))
+                self._timer.daemon = True
+                self._timer.start()
+        if due:
+            self.flush()
+
+    def _flush_in(self, app: Flask) -> None:
+        with app.app_context():
+            self.flush(force=True)
 
     def finished(self, job: str, *, ok: bool, latency: float | None) -> None:
         with self._lock:
