@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -131,3 +132,19 @@ def workers(jobs_app: Flask, gateway: Gateway) -> Iterator[Workers]:
     pool.celery("purge", "-f")  # messages other tests relayed would otherwise reach these workers
     yield pool
     pool.stop_all()
+
+
+def sign_in(client: Any, username: str) -> str:
+    """Sign an officer in on the workspace; returns the session's CSRF token."""
+    from webapp.demo import DEMO_PASSWORD
+
+    def token() -> str:
+        page = client.get("/can-bo/dang-nhap").get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match
+        return match.group(1)
+
+    response = client.post("/can-bo/dang-nhap", data={"csrf_token": token(), "username": username,
+                                                      "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    return token()
