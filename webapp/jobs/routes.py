@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.extensions import db
 from webapp.jobs import failures, metrics
+from webapp.jobs.models import OutboxMessage
+from webapp.jobs.service import relay_after_request_soon
 from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("ops", __name__)
@@ -53,14 +55,14 @@ def failed_jobs() -> ResponseReturnValue:
 def retry(failed_id: int) -> ResponseReturnValue:
     actor_id = _admin_id()
     try:
-        failures.retry(failed_id=failed_id, actor_id=actor_id)
+        failed = failures.retry(failed_id=failed_id, actor_id=actor_id)
     except failures.FailedJobError as err:
         db.session.rollback()
         if err.code == "not_found":
             abort(404)
         flash("Công việc này đã được gửi lại hoặc đã xong.", "error")
     else:
+        relay_after_request_soon(db.session.get(OutboxMessage, failed.outbox_id))
         db.session.commit()
-        g.outbox_dirty = True  # hand it to the broker after this request, not in 5 s
         flash("Đã gửi lại công việc.", "info")
     return redirect(url_for("ops.failed_jobs"))

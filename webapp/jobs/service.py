@@ -18,33 +18,41 @@ def enqueue(job: str, **payload: Any) -> OutboxMessage:
     """Ask for ``job`` to run once the current transaction commits (never if it rolls back)."""
     message = OutboxMessage(job=job, payload=payload)
     db.session.add(message)
-    if has_request_context():
-        g.outbox_dirty = True
+    relay_after_request_soon(message)
     return message
+
+
+def relay_after_request_soon(message: OutboxMessage) -> None:
+    """Hand ``message`` to the broker right after this request commits (the periodic relay otherwise)."""
+    if has_request_context():
+        g.setdefault("outbox_messages", []).append(message)
 
 
 def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["MOTCUA_SETTINGS"].job_lease_seconds)
 
 
-def _due(limit: int) -> list[OutboxMessage]:
-    """New rows first, then open rows whose lease ran out (their worker died or the broker lost them)."""
+def _due(limit: int, ids: list[int] | None) -> list[OutboxMessage]:
+    """New rows first, then open rows whose lease ran out (their worker died or the broker lost them).
+    With ``ids``, only those rows if still new (what a request just committed)."""
     now = utcnow()
     open_ = sa.and_(OutboxMessage.completed_at.is_(None), OutboxMessage.failed_at.is_(None))
     fresh = sa.select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None), open_).order_by(OutboxMessage.id)
+    if ids is not None:
+        fresh = fresh.where(OutboxMessage.id.in_(ids))
     stale = sa.select(OutboxMessage).where(open_, OutboxMessage.lease_until < now).order_by(OutboxMessage.id)
     if db.engine.dialect.name == "postgresql":
         fresh, stale = fresh.with_for_update(skip_locked=True), stale.with_for_update(skip_locked=True)
     rows = list(db.session.scalars(fresh.limit(limit)))
-    if len(rows) < limit:
+    if ids is None and len(rows) < limit:
         rows += db.session.scalars(stale.limit(limit - len(rows)))
     return rows
 
 
-def relay(limit: int = 100) -> int:
+def relay(limit: int = 100, *, ids: list[int] | None = None) -> int:
     """Send due outbox rows to the broker; returns how many. Safe to run from several places:
     on PostgreSQL rows are locked with SKIP LOCKED, and a job sent twice finds its work done."""
-    rows = _due(limit)
+    rows = _due(limit, ids)
     celery = current_app.extensions["celery"]
     lease = _lease()
     sent = 0
@@ -63,10 +71,12 @@ def relay(limit: int = 100) -> int:
 
 def relay_after_request() -> None:
     """Called after a request committed: hand its jobs to the broker now, not in 5 s."""
-    if not g.get("outbox_dirty"):
+    # Rows of a rolled-back transaction have no identity any more: they are never sent.
+    ids = [key.identity[0] for key in map(sa.inspect, g.pop("outbox_messages", [])) if key.identity]
+    if not ids:
         return
     try:
-        relay()
+        relay(ids=ids)
     except Exception:  # noqa: BLE001 - the broker may be down; the periodic relay retries
         db.session.rollback()
         log.warning("outbox relay after request failed; the periodic relay will retry", exc_info=True)
