@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from webapp.extensions import db
 from webapp.jobs import failures, metrics
 from webapp.jobs.models import OutboxMessage
-from webapp.jobs.service import relay_after_request_soon
+from webapp.jobs.service import hand_over_after_request
 from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("ops", __name__)
@@ -62,7 +62,7 @@ def retry(failed_id: int) -> ResponseReturnValue:
             abort(404)
         flash("Công việc này đã được gửi lại hoặc đã xong.", "error")
     else:
-        relay_after_request_soon(db.session.get(OutboxMessage, failed.outbox_id))
+        hand_over_after_request(db.session.get(OutboxMessage, failed.outbox_id))
         db.session.commit()
         flash("Đã gửi lại công việc.", "info")
     return redirect(url_for("ops.failed_jobs"))
