@@ -12,11 +12,14 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('dispatches', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_outbox_open', ['completed_at', 'lease_until'], unique=False)
     # Rows relayed before this release count as done: their jobs ran under the old rules.
-    op.execute("UPDATE outbox SET completed_at = dispatched_at WHERE dispatched_at IS NOT NULL")
+    op.execute("UPDATE outbox SET completed_at = dispatched_at, dispatches = 1 WHERE dispatched_at IS NOT NULL")
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.alter_column('dispatches', server_default=None)
 
     op.create_table('failed_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -65,4 +68,5 @@ def downgrade():
         batch_op.drop_index('ix_outbox_open')
         batch_op.drop_column('failed_at')
         batch_op.drop_column('completed_at')
+        batch_op.drop_column('dispatches')
         batch_op.drop_column('lease_until')

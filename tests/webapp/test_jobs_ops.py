@@ -141,3 +141,26 @@ def test_worker_health_probes_the_whole_path(jobs_app: Flask, seeded: dict, work
         relay()  # nothing left behind: the first probe was finished by the worker too
     wait_for(lambda: count(jobs_app, OutboxMessage, OutboxMessage.completed_at.is_(None)) == 0,
              "the first probe to complete", alive=worker)
+
+
+def test_a_job_no_worker_ever_finishes_is_given_up_after_a_few_hand_overs(app: Flask, seeded: dict) -> None:
+    from datetime import timedelta
+
+    from webapp.jobs.service import MAX_DISPATCHES
+    from webapp.models import utcnow
+
+    with app.app_context():
+        app.extensions["celery"].control.purge()
+        long_ago = utcnow() - timedelta(hours=1)
+        row = OutboxMessage(job="jobs.probe", payload={}, dispatched_at=long_ago, lease_until=long_ago,
+                            dispatches=MAX_DISPATCHES - 1)
+        db.session.add(row)
+        db.session.commit()
+        assert relay() == 1  # handed over once more: its last chance
+        db.session.execute(sa.update(OutboxMessage).values(lease_until=long_ago))
+        db.session.commit()
+        assert relay() == 0  # its worker died again: given up, recorded, not sent
+        failed = db.session.scalar(sa.select(FailedJob))
+        assert (failed.outbox_id, failed.error_class, failed.attempts) == (row.id, "JobAbandoned", MAX_DISPATCHES)
+        assert db.session.get(OutboxMessage, row.id).failed_at is not None
+        app.extensions["celery"].control.purge()

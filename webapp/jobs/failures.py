@@ -65,6 +65,7 @@ def retry(*, failed_id: int, actor_id: int) -> FailedJob:
     outbox = db.session.get(OutboxMessage, failed.outbox_id)
     assert outbox is not None  # a foreign key
     outbox.dispatched_at = outbox.lease_until = outbox.failed_at = None
+    outbox.dispatches = 0
     failed.state, failed.retried_at, failed.retried_by_id = "retried", utcnow(), actor_id
     record("job.retried", actor_id=actor_id, object_type="failed_job", object_id=failed.id, job=failed.job,
            outbox_id=failed.outbox_id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
 from webapp.extensions import db
-from webapp.jobs.metrics import _age
 from webapp.jobs.models import FailedJob, OutboxMessage
 from webapp.jobs.service import enqueue, relay
 from webapp.models import utcnow
@@ -25,6 +25,14 @@ class Backlog:
     failed: int  # failed for good, waiting for an administrator
 
 
+def _age_seconds(oldest: datetime | None) -> float:
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:  # min() loses the column's type on SQLite: a naive UTC value
+        oldest = oldest.replace(tzinfo=UTC)
+    return max((utcnow() - oldest).total_seconds(), 0.0)
+
+
 def backlog() -> Backlog:
     open_ = sa.and_(OutboxMessage.completed_at.is_(None), OutboxMessage.failed_at.is_(None))
 
@@ -32,10 +40,10 @@ def backlog() -> Backlog:
         return db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(*where)) or 0
 
     return Backlog(
-        waiting=count(OutboxMessage.dispatched_at.is_(None)),
+        waiting=count(open_, OutboxMessage.dispatched_at.is_(None)),
         running=count(open_, OutboxMessage.dispatched_at.is_not(None)),
         overdue=count(open_, OutboxMessage.lease_until < utcnow()),
-        oldest_open_seconds=_age(db.session.scalar(sa.select(sa.func.min(OutboxMessage.created_at)).where(open_))),
+        oldest_open_seconds=_age_seconds(db.session.scalar(sa.select(sa.func.min(OutboxMessage.created_at)).where(open_))),
         failed=db.session.scalar(sa.select(sa.func.count()).select_from(FailedJob)
                                  .where(FailedJob.state == "failed")) or 0,
     )

@@ -9,33 +9,18 @@ own running totals (webapp/jobs/stats.py). Any web process answers the same numb
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from webapp.extensions import db
-from webapp.jobs.models import FailedJob, JobStats, OutboxMessage
+from webapp.jobs import health
+from webapp.jobs.models import FailedJob, JobStats
 from webapp.jobs.stats import LATENCY_BUCKETS
-from webapp.models import utcnow
 from webapp.notifications.models import Notification
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def _count(query: sa.Select) -> int:
-    return db.session.scalar(query) or 0
-
-
-def _age(oldest: datetime | None) -> float:
-    if oldest is None:
-        return 0.0
-    if oldest.tzinfo is None:  # an aggregate skips the column type on some databases
-        from datetime import UTC
-
-        oldest = oldest.replace(tzinfo=UTC)
-    return max((utcnow() - oldest).total_seconds(), 0.0)
 
 
 class DatabaseCollector:
@@ -46,16 +31,15 @@ class DatabaseCollector:
         yield from self._jobs()
 
     def _outbox(self) -> Iterator[Metric]:
-        open_ = sa.and_(OutboxMessage.completed_at.is_(None), OutboxMessage.failed_at.is_(None))
+        backlog = health.backlog()
         queued = GaugeMetricFamily("motcua_jobs_queued", "Jobs asked for and not finished yet, by stage",
                                    labels=["stage"])
-        queued.add_metric(["outbox"], _count(sa.select(sa.func.count()).where(OutboxMessage.dispatched_at.is_(None))))
-        queued.add_metric(["broker"], _count(sa.select(sa.func.count()).where(
-            open_, OutboxMessage.dispatched_at.is_not(None))))
+        queued.add_metric(["outbox"], backlog.waiting)
+        queued.add_metric(["broker"], backlog.running)
         yield queued
-        oldest = db.session.scalar(sa.select(sa.func.min(OutboxMessage.created_at)).where(open_))
         yield GaugeMetricFamily("motcua_jobs_oldest_open_seconds",
-                                "Age of the oldest job not finished yet (0 when none)", value=_age(oldest))
+                                "Age of the oldest job not finished yet (0 when none)",
+                                value=backlog.oldest_open_seconds)
 
     def _failed(self) -> Iterator[Metric]:
         gauge = GaugeMetricFamily("motcua_failed_jobs", "Jobs that failed for good, by state", labels=["state"])

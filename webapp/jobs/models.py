@@ -29,6 +29,7 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # sent again after this if still open
+    dispatches: Mapped[int] = mapped_column(default=0)  # times handed to the broker
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # gave up: see failed_jobs
 

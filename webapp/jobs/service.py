@@ -8,10 +8,18 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 
 from webapp.extensions import db
+from webapp.jobs.failures import record_failure
 from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
 
 log = logging.getLogger(__name__)
+# A job handed over this many times without any worker finishing it (its worker killed each
+# time: out of memory, a hard time limit) is recorded as failed instead of sent forever.
+MAX_DISPATCHES = 5
+
+
+class JobAbandoned(Exception):
+    """No worker finished the job, however often it was handed over."""
 
 
 def enqueue(job: str, **payload: Any) -> OutboxMessage:
@@ -32,6 +40,7 @@ def hand_over_after_request(message: OutboxMessage) -> None:
         return
     message.dispatched_at = utcnow()
     message.lease_until = message.dispatched_at + _lease()
+    message.dispatches = (message.dispatches or 0) + 1
     # What the send needs, kept now: after the commit, reading the row again would cost a query.
     g.setdefault("outbox_messages", []).append((message, message.job, dict(message.payload), message.created_at))
 
@@ -72,11 +81,17 @@ def relay(limit: int = 100) -> int:
     sent = 0
     try:
         for row in rows:
+            if row.dispatches >= MAX_DISPATCHES:
+                record_failure(outbox_id=row.id, job=row.job, attempts=row.dispatches, error=JobAbandoned(
+                    f"no worker finished it after {row.dispatches} hand-overs"))
+                log.warning("job %s (outbox %s) abandoned after %s hand-overs", row.job, row.id, row.dispatches)
+                continue
             # enqueued_at lets the worker measure the latency from the outbox row to the job's end.
             celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id},
                              headers={"enqueued_at": row.created_at.timestamp()})
             row.dispatched_at = utcnow()
             row.lease_until = row.dispatched_at + lease
+            row.dispatches += 1
             sent += 1
     finally:
         db.session.commit()  # what was handed to the broker is marked, even if a later send failed
