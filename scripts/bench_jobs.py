@@ -110,8 +110,9 @@ def start_workers(env: dict[str, str], processes: int, log: Path) -> subprocess.
             env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
 
 
-def request_cost(app, rounds: int) -> tuple[float, float]:  # noqa: ANN001
-    """Median ms of the same request without and with an enqueue (+ relay to the broker)."""
+def request_cost(app, rounds: int) -> tuple[float, float, float]:  # noqa: ANN001
+    """Median ms of the same request without and with an enqueue (+ relay to the broker), and of
+    the broker publish alone inside the latter."""
 
     @app.get("/bench/plain")
     def plain() -> str:
@@ -127,7 +128,18 @@ def request_cost(app, rounds: int) -> tuple[float, float]:  # noqa: ANN001
         return "ok"
 
     client = app.test_client()
-    times: dict[str, list[float]] = {"plain": [], "enqueue": []}
+    times: dict[str, list[float]] = {"plain": [], "enqueue": [], "publish": []}
+    celery = app.extensions["celery"]
+    publish = celery.send_task
+
+    def timed_publish(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        started = time.perf_counter()
+        try:
+            return publish(*args, **kwargs)
+        finally:
+            times["publish"].append((time.perf_counter() - started) * 1000)
+
+    celery.send_task = timed_publish
     for i in range(rounds + 50):
         for name in ("plain", "enqueue") if i % 2 else ("enqueue", "plain"):
             started = time.perf_counter()
@@ -136,7 +148,9 @@ def request_cost(app, rounds: int) -> tuple[float, float]:  # noqa: ANN001
             assert response.status_code == 200, response.status_code
             if i >= 50:  # warm-up
                 times[name].append(took * 1000)
-    return statistics.median(times["plain"]), statistics.median(times["enqueue"])
+    celery.send_task = publish
+    return (statistics.median(times["plain"]), statistics.median(times["enqueue"]),
+            statistics.median(times["publish"][50:]))
 
 
 def main() -> int:
@@ -160,6 +174,7 @@ def main() -> int:
     with app.app_context():
         app.extensions["celery"].control.purge()
         base = baseline(args.jobs)
+        say(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes share the machine)")
         say(f"{'in-process baseline (no broker, no worker)':<44} {base:8.0f} jobs/s")
         one = None
         for count in (int(w) for w in args.workers.split(",")):
@@ -174,11 +189,11 @@ def main() -> int:
             one = one or rate
             say(f"{f'end to end, {count} worker process(es)':<44} {rate:8.0f} jobs/s   "
                 f"x base {rate / base:5.2f}   x 1 worker {rate / one:5.2f}")
-        plain, with_job = request_cost(app, args.requests)
+        plain, with_job, publish = request_cost(app, args.requests)
         app.extensions["celery"].control.purge()
     say(f"request without enqueue (median)             {plain:8.3f} ms")
     say(f"request with enqueue + relay (median)        {with_job:8.3f} ms   added {with_job - plain:6.3f} ms "
-        f"(x {with_job / plain:4.2f})")
+        f"(x {with_job / plain:4.2f}); of which the Redis publish {publish:6.3f} ms")
     with app.app_context():
         db.engine.dispose()
     return 0
