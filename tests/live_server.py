@@ -16,11 +16,19 @@ from typing import Any
 
 from tests.conftest import REPO
 
+_HANDED_OUT: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on and that this test process has not handed out before: the
+    OS may give the same just-closed port twice, and a live server uses several at once."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def embedded_env(data_dir: Path) -> dict[str, str]:

@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.api.errors import register_error_handlers
     from webapp.catalog.routes import bp as catalog_bp
     from webapp.i18n import init_i18n, register_filters
+    from webapp.jobs.routes import bp as ops_bp
     from webapp.notifications import init_notifications
     from webapp.payments.gateway import init_payments
     from webapp.payments.routes import bp as payments_bp
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(catalog_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(ops_bp)  # /metrics, failed jobs for administrators
     register_error_handlers(app)
     app.after_request(_relay_outbox)
     init_i18n(app)

@@ -8,6 +8,7 @@
     motcua accounts list | add USERNAME NAME KIND [--identity N] | grant USERNAME UNIT ROLE | password USERNAME
     motcua create-token --user U [--days N]        print a bearer token for scripts and tests
     motcua demo seed                               demo units, accounts and tokens (idempotent)
+    motcua jobs health [--timeout S] | failed      background jobs: workers, backlog, probe; failed jobs
 
 Settings come from MOTCUA_* environment variables (webapp/settings.py).
 """
@@ -161,6 +162,33 @@ def cmd_demo(app: Flask, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(app: Flask, args: argparse.Namespace) -> int:
+    from webapp.jobs import failures, health
+
+    with app.app_context():
+        if args.action == "failed":
+            rows, total = failures.list_(page=1, per_page=100)
+            for job in rows:
+                _out(f"{job.id:<6} {job.job:<24} outbox {job.outbox_id:<8} x{job.attempts:<3} "
+                     f"{job.last_failed_at:%Y-%m-%d %H:%M} {job.error_class}: {job.error_message}")
+            _out(f"{total} failed job(s); retry them at /can-bo/quan-tri/cong-viec-loi")
+            return 0
+        backlog = health.backlog()
+        _out(f"outbox: {backlog.waiting} waiting, {backlog.running} running, {backlog.overdue} overdue, "
+             f"oldest open {backlog.oldest_open_seconds:.0f} s; {backlog.failed} failed for good")
+        workers = health.ping_workers(min(args.timeout, 2.0))
+        if workers is None:
+            _out("workers: this broker cannot broadcast a ping; relying on the probe")
+        else:
+            _out(f"workers: {len(workers)} answered" + (f" ({', '.join(workers)})" if workers else ""))
+        took = health.probe(args.timeout)
+        if took is None:
+            _out(f"probe: FAILED, no worker finished a probe job within {args.timeout:.0f} s")
+            return 1
+        _out(f"probe: OK, a job went outbox -> broker -> worker -> done in {took * 1000:.0f} ms")
+        return 0
+
+
 def _print_tokens(tokens: dict[str, str]) -> None:
     from webapp.demo import DEMO_PASSWORD
 
@@ -287,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = add("create-token", cmd_create_token, "print a bearer token for an account")
     token.add_argument("--user", required=True)
     token.add_argument("--days", type=int)
+    jobs = add("jobs", cmd_jobs, "background jobs: health (exit 1 when no worker finishes a probe), failed")
+    jobs.add_argument("action", choices=["health", "failed"])
+    jobs.add_argument("--timeout", type=float, default=10.0, help="health: seconds to wait for the probe")
     demo = add("demo", cmd_demo, "demo data")
     demo.add_argument("action", choices=["seed"])
     return parser

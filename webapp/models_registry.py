@@ -4,7 +4,7 @@ from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Document, Dossier, DossierCodeCounter, StepRecord, SupplementPause, WorkItem
 from webapp.feedback.models import Rating
-from webapp.jobs.models import OutboxMessage
+from webapp.jobs.models import FailedJob, JobStats, OutboxMessage
 from webapp.notifications.models import Notification
 from webapp.payments.models import Payment
 from webapp.portal.models import Draft
@@ -12,7 +12,7 @@ from webapp.procedures.models import Procedure, ProcedureVersion
 from webapp.tracking.models import LookupThrottle
 
 __all__ = [
-    "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "LookupThrottle",
-    "Notification", "OutboxMessage", "Payment", "Procedure",
+    "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "FailedJob", "JobStats",
+    "LookupThrottle", "Notification", "OutboxMessage", "Payment", "Procedure",
     "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "Unit", "WorkItem",
 ]

@@ -14,6 +14,10 @@ MOTCUA_MAX_UPLOAD_MB      largest request body accepted (uploads, package zips).
 MOTCUA_BROKER_URL         Celery broker (redis://..., amqp://...). Default: a SQLite file in MOTCUA_DATA_DIR
 MOTCUA_PUBLIC_URL         the site's address, for links in notifications. Default: http://127.0.0.1:5000
 MOTCUA_TOKEN_DAYS         lifetime of API tokens issued by `motcua create-token`. Default: 30
+MOTCUA_JOB_LEASE_SECONDS  how long a relayed job may stay unfinished before the relay sends it again (a worker
+                          killed mid-job, a broker that lost the message). Default: 600
+MOTCUA_METRICS_TOKEN      when set, /metrics asks for "Authorization: Bearer <token>". Default: unset (open;
+                          block /metrics at the proxy or set a token)
 MOTCUA_OIDC_ISSUER        OpenID Connect issuer for citizen login (discovery: ISSUER/.well-known/openid-configuration).
                           Default: the local demo provider http://127.0.0.1:5001, started by `motcua serve`.
                           Production: the national identity (VNeID) gateway's https issuer
@@ -64,6 +68,8 @@ class Settings:
     broker: str | None = None
     public_url: str = "http://127.0.0.1:5000"
     province: str | None = None
+    job_lease_seconds: float = 600.0
+    metrics_token: str | None = None
     migrations_dir: Path = REPO_ROOT / "migrations"
     smtp: SmtpSettings = SmtpSettings()
     demo_mailbox: bool = True
@@ -84,6 +90,8 @@ class Settings:
             province=env.get("MOTCUA_PROVINCE") or None,
             smtp=_smtp(env),
             demo_mailbox=_flag(env.get("MOTCUA_DEMO_MAILBOX"), default=not env.get("MOTCUA_SMTP_HOST")),
+            job_lease_seconds=float(env.get("MOTCUA_JOB_LEASE_SECONDS") or 600),
+            metrics_token=env.get("MOTCUA_METRICS_TOKEN") or None,
         )
 
     @property

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import segno
+import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from webapp.catalog import service
+from webapp.extensions import db
 from webapp.procedures import service as procedures
 
 bp = Blueprint("catalog", __name__)
@@ -36,5 +38,11 @@ def procedure(slug: str) -> str:
 
 
 @bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> tuple[dict[str, str], int]:
+    """For load balancers: the web process answers and reaches its database."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200

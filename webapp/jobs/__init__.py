@@ -2,25 +2,50 @@
 
 A change that needs later work (a notification, a connector call) writes an outbox row in
 its own transaction (``enqueue``); after the commit the row is relayed to the broker, and a
-periodic relay catches rows a crash left behind. Jobs take ids, check whether their work is
-already done, and so can run twice without doing it twice.
+periodic relay catches rows a crash left behind or a dead worker never finished. Jobs take
+ids, check whether their work is already done, and so can run twice without doing it twice.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 def init_celery(app: Flask) -> Celery:
     settings = app.config["MOTCUA_SETTINGS"]
 
     class FlaskTask(Task):
+        """Runs inside the app context; an outbox job's end (done, retried, failed for good) is recorded."""
+
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
+
+        def on_success(self, retval: Any, task_id: str, args: Any, kwargs: dict[str, Any]) -> None:
+            _job_ended(app, self, kwargs, error=None)
+
+        def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: dict[str, Any], einfo: Any) -> None:
+            outbox_id = kwargs.get("outbox_id")
+            if outbox_id is None:
+                return
+            from webapp.jobs.service import extend_lease
+            from webapp.jobs.stats import counters
+
+            with app.app_context():
+                counters.retried(self.name)
+                extend_lease(outbox_id)
+                counters.flush_soon(app)
+
+        def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: dict[str, Any],
+                       einfo: Any) -> None:
+            _job_ended(app, self, kwargs, error=exc)
 
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.conf.update(
@@ -38,3 +63,30 @@ def init_celery(app: Flask) -> Celery:
     from webapp.jobs import tasks  # noqa: F401  (registers the jobs)
 
     return celery
+
+
+def _job_ended(app: Flask, task: Task, kwargs: dict[str, Any], *, error: BaseException | None) -> None:
+    outbox_id = kwargs.get("outbox_id")
+    if outbox_id is None:  # not an outbox job (the relay itself)
+        return
+    from webapp.extensions import db
+    from webapp.jobs.failures import record_failure
+    from webapp.jobs.service import mark_completed
+    from webapp.jobs.stats import counters
+
+    enqueued_at = task.request.get("enqueued_at")
+    latency = time.time() - float(enqueued_at) if enqueued_at is not None else None
+    with app.app_context():
+        try:
+            if error is None:
+                mark_completed(outbox_id)
+            else:
+                db.session.rollback()  # the job's own transaction may be broken
+                record_failure(outbox_id=outbox_id, job=task.name, error=error, attempts=task.request.retries + 1)
+                db.session.commit()
+                log.warning("job %s (outbox %s) failed for good: %s", task.name, outbox_id, type(error).__name__)
+            counters.finished(task.name, ok=error is None, latency=latency)
+            counters.flush_soon(app)
+        except Exception:  # noqa: BLE001 - the outbox lease brings the job back; never lose the worker
+            db.session.rollback()
+            log.exception("could not record the end of job %s (outbox %s)", task.name, outbox_id)

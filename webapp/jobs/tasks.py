@@ -14,6 +14,13 @@ def relay_outbox() -> int:
     return service.relay()
 
 
+@shared_task(name="jobs.probe", soft_time_limit=10, time_limit=20)
+def probe(*, outbox_id: int) -> int:
+    """Does nothing: its outbox row being marked done proves the whole path (outbox, broker,
+    worker, database) works. Used by ``motcua jobs health`` and the jobs benchmark."""
+    return outbox_id
+
+
 @shared_task(name="notify.status_changed", bind=True, autoretry_for=(ConnectorError,), retry_backoff=2,
              retry_backoff_max=300, max_retries=8, soft_time_limit=30, time_limit=60)
 def notify_status_changed(self, *, outbox_id: int, dossier_id: int, status: int) -> int:  # noqa: ANN001
