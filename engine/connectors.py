@@ -69,6 +69,15 @@ class FakePopulationRegistry:
         return {"found": person is not None, "person": person}
 
 
+def mobile_number(params: Mapping[str, Any]) -> str:
+    """``so_dien_thoai`` as a Vietnamese mobile number (10 digits from 0), or the refusal a
+    messaging gateway gives (not worth retrying)."""
+    number = str(params["so_dien_thoai"])
+    if not (number.startswith("0") and len(number) == 10 and number.isdigit()):
+        raise ConnectorError("invalid phone number", retryable=False)
+    return number
+
+
 @dataclass
 class FakeSmsGateway:
     """Local stand-in for an SMS gateway (brandname SMS). Records what it was asked to send;
@@ -84,9 +93,7 @@ class FakeSmsGateway:
     def call(self, params: Mapping[str, Any]) -> Any:
         if self.fail_next:
             raise self.fail_next.pop(0)
-        number = str(params["so_dien_thoai"])
-        if not (number.startswith("0") and len(number) == 10 and number.isdigit()):
-            raise ConnectorError("invalid phone number", retryable=False)
+        number = mobile_number(params)
         if len(str(params["noi_dung"])) > 480:  # three concatenated SMS segments
             raise ConnectorError("message too long", retryable=False)
         self.sent.append({"so_dien_thoai": number, "noi_dung": str(params["noi_dung"])})

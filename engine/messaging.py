@@ -13,7 +13,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
-from engine.connectors import ConnectorError
+from engine.connectors import ConnectorError, mobile_number
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
@@ -98,9 +98,7 @@ class FakeZaloOa:
     def call(self, params: Mapping[str, Any]) -> Any:
         if self.fail_next:
             raise self.fail_next.pop(0)
-        number = str(params["so_dien_thoai"])
-        if not (number.startswith("0") and len(number) == 10 and number.isdigit()):
-            raise ConnectorError("invalid phone number", retryable=False)
+        number = mobile_number(params)
         if number in self.not_on_zalo:
             raise ConnectorError("user not found on Zalo", retryable=False)
         text = str(params["noi_dung"])
