@@ -215,7 +215,10 @@ def _slug(members: Iterable[_Member]) -> str:
 def _check_layout(members: Iterable[_Member], slug: str) -> None:
     allowed = (f"bpmn/{slug}/", f"forms/{slug}/", "forms/common/")
     for member in members:
-        if not member.path.startswith(allowed):
+        parts = member.path.split("/")
+        # A package exported for a province carries its overlay: overlays/<province>/<slug>.yaml
+        overlay = len(parts) == 3 and parts[0] == "overlays" and parts[2] == f"{slug}.yaml"
+        if not member.path.startswith(allowed) and not overlay:
             raise ZipRejected("zip_unexpected_entry", path=_shown(member.info.orig_filename), slug=slug)
 
 

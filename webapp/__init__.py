@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.payments.routes import bp as payments_bp
     from webapp.portal.routes import bp as portal_bp
     from webapp.security import init_csrf
+    from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
     from webapp.workspace import admin_roles, assignments, intake, records, slips, withdrawals  # noqa: F401  (more routes on the workspace blueprint)
     from webapp.workspace.routes import bp as workspace_bp
@@ -46,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(catalog_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(studio_bp)  # designers: versions, differences, import/export, publish
     app.register_blueprint(ops_bp)  # /metrics, failed jobs for administrators
     register_error_handlers(app)
     app.after_request(_relay_outbox)
