@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from scripts.bench_support import fresh_postgres_database  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.audit.service import record  # noqa: E402
 from webapp.cli import upgrade_database  # noqa: E402
@@ -51,22 +52,6 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 
 def say(text: str = "") -> None:
     print(text, flush=True)
-
-
-def prepare_database(url: str) -> None:
-    target = make_url(url)
-    if not target.drivername.startswith("postgresql"):
-        return
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
-            conn.execute(sa.text(f'CREATE DATABASE "{target.database}" ENCODING \'UTF8\' TEMPLATE template0'))
-    admin.dispose()
-    engine = sa.create_engine(target)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def open_jobs() -> int:
@@ -164,7 +149,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="motcua-bench-jobs-"))
-    prepare_database(args.database_url)
+    fresh_postgres_database(args.database_url)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MOTCUA_DATA_DIR": str(data_dir),
            "MOTCUA_DATABASE_URL": args.database_url, "MOTCUA_BROKER_URL": args.redis}
     app = create_app(settings=Settings.from_env(env))

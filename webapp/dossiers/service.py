@@ -169,9 +169,8 @@ class WorkRow:
     applicant: str
 
 
-def list_work_items(principal: Principal, *, role: str | None = None, unit: str | None = None,
-                    procedure: str | None = None, q: str | None = None, page: int = 1,
-                    per_page: int = 20) -> tuple[list[WorkRow], int]:
+def worklist_query(principal: Principal, *, role: str | None = None, unit: str | None = None,
+                   procedure: str | None = None, q: str | None = None) -> sa.Select[Any]:
     """Ready steps for the caller's (role, unit) pairs and steps assigned to them, most urgent first.
 
     One query with joins (no per-row lookups), served by the (state, role, unit_id, due_at) index.
@@ -196,10 +195,16 @@ def list_work_items(principal: Principal, *, role: str | None = None, unit: str 
         query = query.where(Procedure.slug == procedure)
     if q:
         query = query.where(Dossier.code.contains(q, autoescape=True))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(
-        query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-        .limit(per_page).offset((page - 1) * per_page)).all()
+    return query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+
+
+def list_work_items(principal: Principal, *, role: str | None = None, unit: str | None = None,
+                    procedure: str | None = None, q: str | None = None, page: int = 1,
+                    per_page: int = 20) -> tuple[list[WorkRow], int]:
+    """A page of :func:`worklist_query` and the total count."""
+    query = worklist_query(principal, role=role, unit=unit, procedure=procedure, q=q)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return [WorkRow(*row) for row in rows], total
 
 

@@ -58,6 +58,8 @@ def timeline(dossier: Dossier, *, with_details: bool) -> list[Event]:
     events = []
     for r in records:
         detail = (r.data or {}).get("ly_do") if with_details and r.kind == "status" and r.data else None
+        if r.kind == "apology" and r.data:  # the new date is for the citizen; the reason too when detailed
+            detail = f"{r.data.get('ngay_hen_moi')}" + (f" — {r.data.get('ly_do')}" if with_details else "")
         events.append(Event(at=r.at, kind=r.kind, status=r.status, name=r.name, detail=detail))
     return events
 

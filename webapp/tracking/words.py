@@ -61,6 +61,8 @@ def describe(event: Any, lang: str = "vi") -> str:
         return "Submitted" if lang == "en" else "Nộp hồ sơ"
     if event.kind == "status":
         return label(event.status, lang)
+    if event.kind == "apology":  # form 04
+        return "Apology for the delay, with a new date" if lang == "en" else "Cơ quan xin lỗi vì chậm trễ và hẹn lại"
     done = "Step done" if lang == "en" else "Hoàn thành bước"
     return f"{done}: {event.name}" if event.name else done
 

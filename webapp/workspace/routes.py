@@ -146,4 +146,5 @@ def work_item(item_id: int) -> ResponseReturnValue:
         instructions=element.instructions if element else None,
         form_html=formui.render_form(form, data, errors, lang=lang) if form else None,
         summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors), me=officer.account_id,
+        now=service.now_vn(),
     ), 422 if errors else 200
