@@ -39,6 +39,10 @@ bench: install  ## engine overhead over bare SpiffWorkflow, then the HTTP servic
 bench-http: install  ## the HTTP service under gunicorn on PostgreSQL vs the in-process engine (bash scripts/ci_postgres.sh first)
 	$(BIN)/python scripts/bench_http.py
 
+.PHONY: bench-worklist
+bench-worklist: install  ## the officer worklist with 1,000,000 dossiers on PostgreSQL: p50/p95 and the query plan
+	$(BIN)/python scripts/bench_worklist.py
+
 .PHONY: bench-jobs
 bench-jobs: install  ## jobs/s end to end on Redis db 13 with 1, 2, 4 workers, and the enqueue cost per request
 	$(BIN)/python scripts/bench_jobs.py
