@@ -72,6 +72,7 @@ def test_a_job_that_fails_for_good_is_listed_retried_by_an_admin_and_resolved(
     page = admin.get(PAGE).get_data(as_text=True)
     assert "notify.status_changed" in page and "RuntimeError" in page and "Thử lại" in page
     assert count(jobs_app, Notification, Notification.channel == "sms", Notification.state == "sent") == 0
+    assert count(jobs_app, Notification, Notification.state == "pending") == 0  # given up: failed, not pending
 
     gateway.set("ok")  # the administrator fixed the gateway, then presses "Thử lại"
     response = admin.post(f"{PAGE}/{failed_id}/thu-lai", data={"csrf_token": csrf})
@@ -164,3 +165,25 @@ def test_a_job_no_worker_ever_finishes_is_given_up_after_a_few_hand_overs(app: F
         assert (failed.outbox_id, failed.error_class, failed.attempts) == (row.id, "JobAbandoned", MAX_DISPATCHES)
         assert db.session.get(OutboxMessage, row.id).failed_at is not None
         app.extensions["celery"].control.purge()
+
+
+def test_giving_up_marks_the_channels_still_waiting_as_failed(app: Flask, api: Api) -> None:
+    from webapp.jobs.failures import record_failure
+
+    status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
+    assert status == 201
+    with app.app_context():
+        outbox = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        dossier_id, applicant = outbox.payload["dossier_id"], db.session.scalar(
+            sa.select(AuditEntry.actor_id).where(AuditEntry.action == "dossier.submitted"))
+        for channel, state in (("portal", "sent"), ("sms", "pending")):
+            db.session.add(Notification(outbox_id=outbox.id, dossier_id=dossier_id, account_id=applicant,
+                                        channel=channel, body="x", state=state))
+        db.session.commit()
+        record_failure(outbox_id=outbox.id, job="notify.status_changed", error=TimeoutError("gateway 0912345678"),
+                       attempts=8)
+        db.session.commit()
+        states = dict(db.session.execute(sa.select(Notification.channel, Notification.state)).all())
+        assert states == {"portal": "sent", "sms": "failed"}
+        error = db.session.scalar(sa.select(Notification.error).where(Notification.channel == "sms"))
+        assert "0912345678" not in error

@@ -10,6 +10,7 @@ from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.jobs.models import FailedJob, OutboxMessage
 from webapp.models import utcnow
+from webapp.notifications.models import Notification
 
 # Long digit runs (phone and identity numbers) and e-mail addresses may be personal data.
 _PERSONAL = re.compile(r"\d[\d .-]{4,}\d|[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -40,6 +41,11 @@ def record_failure(*, outbox_id: int, job: str, error: BaseException, attempts: 
     failed.error_message = redact(str(error))
     failed.attempts += attempts
     failed.last_failed_at, failed.state = now, "failed"
+    # Channels still waiting for this job are now failed, not "pending" forever (a retry sends them).
+    db.session.execute(sa.update(Notification).where(Notification.outbox_id == outbox_id,
+                                                     Notification.state == "pending")
+                       .values(state="failed", error=failed.error_message)
+                       .execution_options(synchronize_session=False))
     db.session.flush()
     return failed
 
