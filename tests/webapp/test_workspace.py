@@ -7,13 +7,16 @@ import re
 
 import lxml.html
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
+from webapp.accounts.models import Account
 from webapp.accounts.passwords import WeakPassword, hash_password, verify_password
 from webapp.demo import DEMO_PASSWORD
+from webapp.extensions import db
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 
@@ -214,3 +217,25 @@ def test_register_form_07_and_its_xlsx_export(client: FlaskClient, api: Api) -> 
     other = client.application.test_client()
     _login(other, "sotuphap")
     assert "Không có hồ sơ" in other.get("/can-bo/so-theo-doi").get_data(as_text=True)
+
+
+def test_the_worklist_count_stops_at_its_limit_and_pages_go_on(
+        client: FlaskClient, api: Api, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.accounts import service as accounts
+    from webapp.dossiers import service
+    from webapp.workspace import routes
+
+    for _ in range(5):
+        assert api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})[0] == 201
+    with app.test_request_context():
+        officer = accounts.principal_for(db.session.scalar(sa.select(Account).where(Account.username == "tiepnhan")))
+        assert service.list_work_items(officer)[1] == 5  # exact without a limit
+        assert service.list_work_items(officer, count_limit=10)[1] == 5  # exact below the limit
+        assert service.list_work_items(officer, count_limit=3)[1] == 4  # limit + 1: "more than 3"
+    monkeypatch.setattr(routes, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    _login(client, "tiepnhan")
+    first = client.get("/can-bo/").get_data(as_text=True)
+    assert "Hơn 3 việc" in first and "Trang sau" in first
+    last = client.get("/can-bo/?page=3").get_data(as_text=True)
+    assert len(lxml.html.fromstring(last).cssselect("tbody tr form")) >= 1 and "Trang sau" not in last

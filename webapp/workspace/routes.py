@@ -19,6 +19,7 @@ from webapp.workspace import dossier_view
 from webapp.workspace.auth import SESSION_KEY, authenticate, current_officer, officer_required
 
 bp = Blueprint("workspace", __name__, url_prefix="/can-bo")
+COUNT_LIMIT = 1000  # the worklist counts up to this, then says "more than"
 PER_PAGE = 25
 DUE_SOON = timedelta(hours=8)
 
@@ -62,10 +63,12 @@ def worklist() -> ResponseReturnValue:
         page = 1
     q = (request.args.get("q") or "").strip()[:60] or None
     rows, total = service.list_work_items(officer, q=q, procedure=request.args.get("procedure") or None,
-                                          page=page, per_page=PER_PAGE)
+                                          page=page, per_page=PER_PAGE, count_limit=COUNT_LIMIT)
     now = service.now_vn()
-    return render_template("workspace/worklist.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), q=q or "", now=now, due_soon=now + DUE_SOON,
+    more = total > COUNT_LIMIT  # "more than 1,000": pages go on while a page comes back full
+    pages = page + 1 if more and len(rows) == PER_PAGE else (page if more else max(1, -(-total // PER_PAGE)))
+    return render_template("workspace/worklist.html", rows=rows, total=total, page=page, more=more,
+                           count_limit=COUNT_LIMIT, pages=pages, q=q or "", now=now, due_soon=now + DUE_SOON,
                            me=officer.account_id, withdrawals=len(withdrawal.pending(officer)),
                            leads=any(role == service.LEADER_ROLE for _, role in officer.roles),
                            administers=any(role == "admin" for _, role in officer.roles))
