@@ -239,3 +239,13 @@ def test_the_worklist_count_stops_at_its_limit_and_pages_go_on(
     assert "Hơn 3 việc" in first and "Trang sau" in first
     last = client.get("/can-bo/?page=3").get_data(as_text=True)
     assert len(lxml.html.fromstring(last).cssselect("tbody tr form")) >= 1 and "Trang sau" not in last
+
+
+def test_the_worklist_finds_a_dossier_by_code_or_by_applicant_name(client: FlaskClient, api: Api) -> None:
+    code = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})[1]["code"]
+    _login(client, "tiepnhan")
+    for q in (code[-7:], "nguyễn văn", "Văn An"):
+        rows = lxml.html.fromstring(client.get("/can-bo/", query_string={"q": q}).get_data(as_text=True))
+        assert code in rows.cssselect("tbody")[0].text_content(), q
+    nothing = client.get("/can-bo/", query_string={"q": "Không Ai Tên Này"}).get_data(as_text=True)
+    assert "Không có việc nào" in nothing

@@ -187,8 +187,9 @@ def _filtered(query: sa.Select[Any], *, unit: str | None, procedure: str | None,
     if procedure:
         query = query.join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id).join(
             Procedure, Procedure.id == ProcedureVersion.procedure_id).where(Procedure.slug == procedure)
-    if q:
-        query = query.where(Dossier.code.contains(q, autoescape=True))
+    if q:  # a dossier code (or part of one) or the applicant's name
+        applicants = sa.select(Account.id).where(Account.display_name.icontains(q, autoescape=True))
+        query = query.where(sa.or_(Dossier.code.contains(q, autoescape=True), Dossier.applicant_id.in_(applicants)))
     return query
 
 
