@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,6 +139,41 @@ def confirm(result: PaymentResult, *, now: datetime) -> str:
         return "failed"
     record("payment.confirmed", **audit)
     return _apply(payment, now)
+
+
+STALE_ONLINE_ATTEMPT = timedelta(minutes=15)  # the gateway's own answer window (MOTCUA_PAYMENT_MAX_AGE)
+
+
+def record_at_desk(principal: Principal, dossier: Dossier, due: Due, *, receipt_number: str, now: datetime) -> Payment:
+    """The citizen paid the fee in cash or by card at the desk: record it with the receipt number and move on.
+
+    Refused while an online attempt is still open (the citizen may be at the gateway right now);
+    an attempt older than the gateway's answer window is closed as expired first.
+    """
+    existing = _open_for(dossier, due)
+    if existing is not None and existing.state == "paid":
+        raise PaymentError(409, "already_paid", "this fee has been paid")
+    if existing is not None:
+        if now - existing.created_at < STALE_ONLINE_ATTEMPT:
+            raise PaymentError(409, "online_in_progress", "an online payment was started a moment ago")
+        existing.state, existing.outcome, existing.failed_at = "failed", "expired", now
+        record("payment.failed", actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
+               object_id=existing.txn_ref, outcome="expired")
+        db.session.flush()
+    payment = Payment(dossier_id=dossier.id, due_task_id=due.task_id, element_id=due.element_id,
+                      fee_key=due.fee_key, amount=due.amount, txn_ref=_new_txn_ref(now).replace("TT", "TQ", 1),
+                      gateway_txn=f"QUAY-{dossier.code}-{receipt_number}", state="paid", outcome="desk",
+                      requested_by_id=principal.account_id, created_at=now, paid_at=now)
+    try:
+        db.session.add(payment)
+        db.session.flush()
+    except IntegrityError:  # an online payment or another desk officer got there first
+        db.session.rollback()
+        raise PaymentError(409, "already_paid", "this fee has been paid") from None
+    record("payment.recorded_at_desk", actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
+           object_id=payment.txn_ref, amount=payment.amount, fee=payment.fee_key, receipt=receipt_number)
+    _apply(payment, now)
+    return payment
 
 
 def _apply(payment: Payment, now: datetime) -> str:

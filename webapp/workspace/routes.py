@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.statuses import DossierStatus
+from engine.statuses import Channel, DossierStatus
 from webapp import formui
 from webapp.accounts.models import Account
 from webapp.audit.service import record
@@ -130,6 +130,10 @@ def work_item(item_id: int) -> ResponseReturnValue:
                     return redirect(url_for("workspace.supplement_slip", code=dossier.code))
                 if after.status == DossierStatus.REFUSED:
                     return redirect(url_for("workspace.refusal_slip", code=dossier.code))
+                # Filed at the desk and a fee is now due: the citizen is standing there, pays there.
+                if (after.status == DossierStatus.PAYMENT_REQUESTED and dossier.channel == Channel.IN_PERSON
+                        and officer.has("tiep_nhan", dossier.receiving_unit_id)):
+                    return redirect(url_for("workspace.desk_payment", code=dossier.code))
                 return redirect(url_for("workspace.worklist"))
             except service.DossierError as err:
                 db.session.rollback()
