@@ -43,7 +43,19 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.studio import test_run  # noqa: F401  (its routes join the studio blueprint)
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
-    from webapp.workspace import admin_roles, apology, assignments, desk_payment, intake, records, slips, withdrawals  # noqa: F401  (more routes on the workspace blueprint)
+
+    # more routes on the workspace blueprint
+    from webapp.workspace import (  # noqa: F401  # noqa: F401
+        admin_roles,
+        apology,
+        assignments,
+        desk_payment,
+        documents,
+        intake,
+        records,
+        slips,
+        withdrawals,
+    )
     from webapp.workspace.routes import bp as workspace_bp
 
     app.register_blueprint(catalog_bp)
