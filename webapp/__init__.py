@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
     from webapp.workspace import admin_roles, apology, assignments, intake, records, slips, withdrawals  # noqa: F401  (more routes on the workspace blueprint)
+    from webapp.workspace import deadline_alerts  # noqa: F401
     from webapp.workspace.routes import bp as workspace_bp
 
     app.register_blueprint(catalog_bp)
