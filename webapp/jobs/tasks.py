@@ -5,9 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from engine.connectors import ConnectorError
-from webapp.jobs import service
 from webapp.deadlines import service as deadlines
 from webapp.dossiers.service import Conflict, now_vn
+from webapp.jobs import service
 from webapp.notifications import service as notifications
 from webapp.timers import jobs as timer_jobs
 from webapp.timers import service as timers
