@@ -125,3 +125,25 @@ def test_a_process_without_timers_puts_nothing_on_the_schedule(api: Api, app: Fl
     dossier_id, _ = _dossier(app, dossier["code"])
     with app.app_context():
         assert timers.get(dossier_id=dossier_id) is None  # khai-sinh has no timer: no row, no polling
+
+
+def test_a_library_booking_is_scheduled_to_lapse_in_30_days(api: Api, app: Flask, seeded: dict) -> None:
+    import json
+
+    from tests.conftest import DATA
+
+    declaration = json.loads((DATA / "samples" / "chung-thuc-ban-sao" / "to-khai.json").read_text("utf-8"))
+    before = datetime.now(UTC)
+    status, dossier = api.post("/dossiers", "an", json={"procedure": "chung-thuc-ban-sao", "data": declaration})
+    assert status == 201, dossier
+    dossier_id, _ = _dossier(app, dossier["code"])
+    with app.app_context():
+        row = timers.get(dossier_id=dossier_id)
+        assert row is not None
+        assert before + timedelta(days=30) <= row.due_at <= datetime.now(UTC) + timedelta(days=30)
+        (item,) = [i["id"] for i in api.get(f"/dossiers/{dossier['code']}", "an")[1]["current_steps"]]
+    # The desk checks the originals first: the booking no longer lapses.
+    sample = json.loads((DATA / "samples" / "chung-thuc-ban-sao" / "tiep-nhan.json").read_text("utf-8"))
+    assert api.post(f"/work-items/{item}/complete", "tiepnhan", json={"data": sample})[0] == 200
+    with app.app_context():
+        assert timers.get(dossier_id=dossier_id) is None
