@@ -107,6 +107,13 @@ class Settings:
             deadline_scan_seconds=float(env.get("MOTCUA_DEADLINE_SCAN_SECONDS") or 600),
         )
 
+    def __post_init__(self) -> None:
+        if self.deadline_warn_days < 0:
+            raise ValueError("MOTCUA_DEADLINE_WARN_DAYS must be 0 or more working days")
+        if min(self.timer_poll_seconds, self.timer_lease_seconds, self.deadline_scan_seconds) <= 0:
+            raise ValueError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS and "
+                             "MOTCUA_DEADLINE_SCAN_SECONDS must be more than 0 seconds")
+
     @property
     def mailbox_dir(self) -> Path:
         """Where the local SMTP sink keeps what it received (one .eml file per message)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,6 +21,7 @@ from webapp.deadlines.models import APPROACHING, OVERDUE, DeadlineAlert
 from webapp.dossiers.models import Dossier
 from webapp.dossiers.service import now_vn
 from webapp.extensions import db
+from webapp.settings import Settings
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 MONDAY_9AM = datetime(2026, 6, 8, 9, 0, tzinfo=VN_TZ)  # a working week with no holiday
@@ -121,3 +123,10 @@ def test_metrics_count_the_overdue_dossiers(api: Api, app: Flask, client: FlaskC
     body = client.get("/metrics").get_data(as_text=True)
     assert "motcua_dossiers_overdue 1.0" in body
     assert "motcua_timers_due 0.0" in body
+
+
+@pytest.mark.parametrize(("name", "value"), [("MOTCUA_DEADLINE_WARN_DAYS", "-1"),
+                                             ("MOTCUA_TIMER_POLL_SECONDS", "0")])
+def test_a_wrong_setting_is_refused_with_its_name(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: value})
