@@ -147,3 +147,32 @@ def test_a_library_booking_is_scheduled_to_lapse_in_30_days(api: Api, app: Flask
     assert api.post(f"/work-items/{item}/complete", "tiepnhan", json={"data": sample})[0] == 200
     with app.app_context():
         assert timers.get(dossier_id=dossier_id) is None
+
+
+def test_a_job_that_loses_the_optimistic_lock_changes_nothing_and_its_retry_fires(
+        api: Api, app: Flask, hen_gio: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.dossiers import service as dossiers
+
+    fire_at = datetime.now(UTC) + timedelta(seconds=1)
+    dossier = submit_waiting_until(api, fire_at)
+    dossier_id, _ = _dossier(app, dossier["code"])
+    _wait_until(fire_at)
+    with app.app_context():
+        engine = dossiers.engine()
+        refresh = engine.refresh_timers
+
+        def someone_saves_meanwhile(instance, **kwargs):  # noqa: ANN001, ANN202
+            with db.engine.begin() as other:  # another process saves the dossier first
+                other.execute(sa.update(Dossier).where(Dossier.id == dossier_id)
+                              .values(version=Dossier.version + 1))
+            return refresh(instance, **kwargs)
+
+        monkeypatch.setattr(engine, "refresh_timers", someone_saves_meanwhile)
+        with pytest.raises(dossiers.Conflict):
+            timer_jobs.fire(dossier_id=dossier_id)
+        db.session.rollback()
+        assert timers.get(dossier_id=dossier_id) is not None  # still due: the retry will find it
+        monkeypatch.setattr(engine, "refresh_timers", refresh)
+        assert timer_jobs.fire(dossier_id=dossier_id) is True
+    assert ready_elements(app, dossier_id) == ["xem_ket_qua"]
+    assert _fired(app, dossier_id) == 1
