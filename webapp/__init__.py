@@ -42,16 +42,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.security import init_csrf
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
-    from webapp.workspace import (  # noqa: F401  (more routes on the workspace blueprint)
-        admin_roles,
-        apology,
-        assignments,
-        deadline_alerts,  # noqa: F401
-        intake,
-        records,
-        slips,
-        withdrawals,
-    )
+    from webapp.workspace import admin_roles, apology, assignments, deadline_alerts, intake, records, slips, withdrawals  # noqa: F401  (more routes on the workspace blueprint)
     from webapp.workspace.routes import bp as workspace_bp
 
     app.register_blueprint(catalog_bp)
