@@ -45,10 +45,11 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.tracking.routes import bp as tracking_bp
 
     # more routes on the workspace blueprint
-    from webapp.workspace import (  # noqa: F401  # noqa: F401
+    from webapp.workspace import (  # noqa: F401
         admin_roles,
         apology,
         assignments,
+        deadline_alerts,
         desk_payment,
         documents,
         intake,

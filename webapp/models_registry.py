@@ -2,6 +2,7 @@
 
 from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
+from webapp.deadlines.models import DeadlineAlert
 from webapp.dossiers.models import Document, Dossier, DossierCodeCounter, StepRecord, SupplementPause, WorkItem
 from webapp.feedback.models import Rating
 from webapp.jobs.models import FailedJob, JobStats, OutboxMessage
@@ -9,10 +10,13 @@ from webapp.notifications.models import Notification
 from webapp.payments.models import Payment
 from webapp.portal.models import Draft
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.timers.models import TimerDue
 from webapp.tracking.models import LookupThrottle
 
 __all__ = [
-    "Account", "ApiToken", "AuditEntry", "Document", "Dossier", "DossierCodeCounter", "Draft", "FailedJob", "JobStats",
+    "Account", "ApiToken", "AuditEntry", "DeadlineAlert", "Document", "Dossier", "DossierCodeCounter", "Draft",
+    "FailedJob", "JobStats",
     "LookupThrottle", "Notification", "OutboxMessage", "Payment", "Procedure",
-    "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "Unit", "WorkItem",
+    "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "TimerDue", "Unit",
+    "WorkItem",
 ]

@@ -16,6 +16,11 @@ MOTCUA_PUBLIC_URL         the site's address, for links in notifications. Defaul
 MOTCUA_TOKEN_DAYS         lifetime of API tokens issued by `motcua create-token`. Default: 30
 MOTCUA_JOB_LEASE_SECONDS  how long a relayed job may stay unfinished before the relay sends it again (a worker
                           killed mid-job, a broker that lost the message). Default: 600
+MOTCUA_TIMER_POLL_SECONDS how often beat claims the BPMN timers that are due. Default: 30
+MOTCUA_TIMER_LEASE_SECONDS how long a claimed timer waits for its job before another beat claims it. Default: 300
+MOTCUA_DEADLINE_WARN_DAYS  officers are warned this many working days before a dossier's legal due date.
+                          Default: 1
+MOTCUA_DEADLINE_SCAN_SECONDS how often beat looks for dossiers approaching or past their due date. Default: 600
 MOTCUA_METRICS_TOKEN      when set, /metrics asks for "Authorization: Bearer <token>". Default: unset (open;
                           block /metrics at the proxy or set a token)
 MOTCUA_OIDC_ISSUER        OpenID Connect issuer for citizen login (discovery: ISSUER/.well-known/openid-configuration).
@@ -70,6 +75,10 @@ class Settings:
     province: str | None = None
     job_lease_seconds: float = 600.0
     metrics_token: str | None = None
+    timer_poll_seconds: float = 30.0
+    timer_lease_seconds: float = 300.0
+    deadline_warn_days: int = 1
+    deadline_scan_seconds: float = 600.0
     migrations_dir: Path = REPO_ROOT / "migrations"
     smtp: SmtpSettings = SmtpSettings()
     demo_mailbox: bool = True
@@ -92,7 +101,18 @@ class Settings:
             demo_mailbox=_flag(env.get("MOTCUA_DEMO_MAILBOX"), default=not env.get("MOTCUA_SMTP_HOST")),
             job_lease_seconds=float(env.get("MOTCUA_JOB_LEASE_SECONDS") or 600),
             metrics_token=env.get("MOTCUA_METRICS_TOKEN") or None,
+            timer_poll_seconds=float(env.get("MOTCUA_TIMER_POLL_SECONDS") or 30),
+            timer_lease_seconds=float(env.get("MOTCUA_TIMER_LEASE_SECONDS") or 300),
+            deadline_warn_days=int(env.get("MOTCUA_DEADLINE_WARN_DAYS") or 1),
+            deadline_scan_seconds=float(env.get("MOTCUA_DEADLINE_SCAN_SECONDS") or 600),
         )
+
+    def __post_init__(self) -> None:
+        if self.deadline_warn_days < 0:
+            raise ValueError("MOTCUA_DEADLINE_WARN_DAYS must be 0 or more working days")
+        if min(self.timer_poll_seconds, self.timer_lease_seconds, self.deadline_scan_seconds) <= 0:
+            raise ValueError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS and "
+                             "MOTCUA_DEADLINE_SCAN_SECONDS must be more than 0 seconds")
 
     @property
     def mailbox_dir(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -206,3 +207,35 @@ def test_post_delivery_needs_a_tracking_code(engine: Engine) -> None:
     form = procedure.forms[f"{SLUG}/tra-ket-qua.schema.json"]
     assert [e.path for e in forms.validate(form, {"hinh_thuc_tra": "buu_chinh"})] == ["ma_buu_gui"]
     assert forms.validate(form, {"hinh_thuc_tra": "buu_chinh", "ma_buu_gui": "EB123456789VN"}) == []
+
+
+class _ThirtyOneDaysLater(datetime):
+    """The clock SpiffWorkflow's timers read, moved forward: the booking has lapsed."""
+
+    @classmethod
+    def now(cls, tz=None):  # noqa: ANN001, ANN206 - datetime.now's own signature
+        return datetime.now(tz) + timedelta(days=31)
+
+
+def test_a_booking_nobody_comes_for_lapses_after_30_days(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer
+
+    procedure = engine.load(library_package(SLUG))
+    instance, _ = engine.start(procedure, sample("to-khai"), now=MONDAY_9AM)
+    due = engine.next_timer_at(instance)  # what the scheduler stores
+    assert due is not None and timedelta(days=29, hours=23) < due - datetime.now(UTC) <= timedelta(days=30)
+    instance = engine.deserialize(procedure, engine.serialize(instance))
+    assert engine.refresh_timers(instance).status_changes == []  # not yet
+    monkeypatch.setattr(timer, "datetime", _ThirtyOneDaysLater)
+    advance = engine.refresh_timers(instance)
+    assert [c.code for c in advance.status_changes] == [3]  # not accepted: the booking lapsed
+    assert advance.completed and engine.ready_tasks(instance) == []
+    assert engine.next_timer_at(instance) is None
+
+
+def test_the_booking_timer_stops_once_the_originals_are_checked(engine: Engine) -> None:
+    procedure = engine.load(library_package(SLUG))
+    instance, _ = engine.start(procedure, sample("to-khai"), now=MONDAY_9AM)
+    (task,) = engine.ready_tasks(instance)
+    engine.complete(instance, task.id, sample("tiep-nhan"), now=MONDAY_9AM)
+    assert engine.next_timer_at(instance) is None

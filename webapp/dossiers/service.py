@@ -30,6 +30,7 @@ from webapp.extensions import db
 from webapp.jobs import service as jobs
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.timers import service as timers
 
 FINAL_STATUSES = (DossierStatus.REFUSED, DossierStatus.STOPPED, DossierStatus.RETURNED)
 UNIT_KIND_FOR_LEVEL = {"commune": "commune", "district": "district", "province": "province_department"}
@@ -379,6 +380,27 @@ def deliver_message(dossier: Dossier, name: str, payload: dict[str, Any], *, act
     return dossier
 
 
+def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> Dossier:
+    """Fire the dossier's BPMN timers that are due and run what follows (the scheduler's job)."""
+    now = now or now_vn()
+    instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
+    try:
+        advance = engine().refresh_timers(instance, now=now)
+    except EngineError as err:  # a failed instance fires nothing until an officer repairs it
+        timers.schedule(dossier_id=dossier.id, due_at=None)
+        raise DossierError(409, err.code, err.message("en")) from None
+    try:
+        dossier.state = engine().serialize(instance)
+        _apply(dossier, instance, advance, actor_id=None, now=now)
+        record("dossier.timer_fired", actor_id=None, dossier_id=dossier.id, object_type="dossier",
+               object_id=dossier.code, status=dossier.status)
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict() from None
+    return dossier
+
+
 def _work_item_for(principal: Principal, item_id: int) -> WorkItem:
     item = db.session.get(WorkItem, item_id)
     if item is None or not can_act(principal, item):
@@ -421,6 +443,9 @@ def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: 
         dossier.finished_at = now
     dossier.due_at = _legal_due(dossier)
     _sync_work_items(dossier, instance, now)
+    # The scheduler's due time changes with the state, in the same transaction.
+    waiting = not advance.completed and instance.failure is None
+    timers.schedule(dossier_id=dossier.id, due_at=engine().next_timer_at(instance) if waiting else None)
 
 
 def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, actor_id: int | None) -> None:

@@ -55,7 +55,11 @@ def init_celery(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        beat_schedule={"relay-outbox": {"task": "outbox.relay", "schedule": 5.0}},
+        beat_schedule={
+            "relay-outbox": {"task": "outbox.relay", "schedule": 5.0},
+            "claim-due-timers": {"task": "timers.claim_due", "schedule": settings.timer_poll_seconds},
+            "scan-deadlines": {"task": "deadlines.scan", "schedule": settings.deadline_scan_seconds},
+        },
         worker_hijack_root_logger=False,
     )
     celery.set_default()

@@ -18,6 +18,7 @@ from webapp.extensions import db
 from webapp.jobs import health
 from webapp.jobs.models import FailedJob, JobStats
 from webapp.jobs.stats import LATENCY_BUCKETS
+from webapp.models import utcnow
 from webapp.notifications.models import Notification
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -29,6 +30,7 @@ class DatabaseCollector:
         yield from self._failed()
         yield from self._notifications()
         yield from self._jobs()
+        yield from self._deadlines()
 
     def _outbox(self) -> Iterator[Metric]:
         backlog = health.backlog()
@@ -56,6 +58,15 @@ class DatabaseCollector:
         for channel, state, count in rows:
             gauge.add_metric([channel, state], count)
         yield gauge
+
+    def _deadlines(self) -> Iterator[Metric]:
+        from webapp.deadlines.service import count_overdue
+        from webapp.timers.service import count_due
+
+        now = utcnow()
+        yield GaugeMetricFamily("motcua_dossiers_overdue", "Open dossiers past their legal due date (clock running)",
+                                value=count_overdue(now=now))
+        yield GaugeMetricFamily("motcua_timers_due", "BPMN timers due and not fired yet", value=count_due(now=now))
 
     def _jobs(self) -> Iterator[Metric]:
         runs = CounterMetricFamily("motcua_jobs_run", "Jobs finished (successfully or not)", labels=["job"])

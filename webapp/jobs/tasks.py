@@ -5,8 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from engine.connectors import ConnectorError
+from webapp.deadlines import service as deadlines
+from webapp.dossiers.service import Conflict, now_vn
 from webapp.jobs import service
 from webapp.notifications import service as notifications
+from webapp.timers import jobs as timer_jobs
+from webapp.timers import service as timers
 
 
 @shared_task(name="outbox.relay", soft_time_limit=30, time_limit=60)
@@ -25,3 +29,24 @@ def probe(*, outbox_id: int) -> int:
              retry_backoff_max=300, max_retries=8, soft_time_limit=30, time_limit=60)
 def notify_status_changed(self, *, outbox_id: int, dossier_id: int, status: int) -> int:  # noqa: ANN001
     return len(notifications.status_changed(outbox_id=outbox_id, dossier_id=dossier_id, status=status))
+
+
+@shared_task(name="timers.claim_due", soft_time_limit=30, time_limit=60)
+def claim_due_timers() -> int:
+    """Beat: claim the BPMN timers that are due and hand each to ``timers.fire``."""
+    claimed = timers.claim_due()
+    if claimed:
+        service.relay()  # now rather than at the next relay tick
+    return len(claimed)
+
+
+@shared_task(name="timers.fire", bind=True, autoretry_for=(Conflict,), retry_backoff=1, retry_backoff_max=30,
+             max_retries=8, soft_time_limit=60, time_limit=120)
+def fire_timers(self, *, outbox_id: int, dossier_id: int) -> bool:  # noqa: ANN001
+    return timer_jobs.fire(dossier_id=dossier_id)
+
+
+@shared_task(name="deadlines.scan", soft_time_limit=120, time_limit=180)
+def scan_deadlines() -> int:
+    """Beat: warn officers of dossiers approaching their due date, once each; returns the alerts written."""
+    return deadlines.scan(now=now_vn()).alerts

@@ -10,6 +10,7 @@ from engine.statuses import Channel, DossierStatus
 from webapp import formui
 from webapp.accounts.models import Account
 from webapp.audit.service import record
+from webapp.deadlines import service as deadlines
 from webapp.dossiers import service, withdrawal
 from webapp.dossiers.models import Document, StepRecord, WorkItem
 from webapp.extensions import db
@@ -70,6 +71,9 @@ def worklist() -> ResponseReturnValue:
     return render_template("workspace/worklist.html", rows=rows, total=total, page=page, more=more,
                            count_limit=COUNT_LIMIT, pages=pages, q=q or "", now=now, due_soon=now + DUE_SOON,
                            me=officer.account_id, withdrawals=len(withdrawal.pending(officer)),
+                           alerts=deadlines.list_unread(account_id=officer.account_id),
+                           overdue=deadlines.count_overdue(now=now, unit_ids=officer.unit_ids),
+                           overdue_dossiers=deadlines.list_overdue(now=now, unit_ids=officer.unit_ids, limit=5),
                            leads=any(role == service.LEADER_ROLE for _, role in officer.roles),
                            administers=any(role == "admin" for _, role in officer.roles))
 

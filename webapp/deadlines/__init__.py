@@ -1,0 +1,1 @@
+"""Legal deadlines: officers warned before a dossier falls due, overdue dossiers counted and flagged."""
