@@ -63,7 +63,7 @@ def resolve(template: SlipTemplate, context: Mapping[str, Any]) -> dict[str, Any
                 raise TemplateError(template.where(f"{key}.when") + f": unknown name {block['when']!r}")
             if not lookup(context, block["when"]):
                 continue
-        kind = next(k for k in block if k not in ("when", "style", "align"))
+        kind = next(k for k in block if k not in ("when", "style", "align", "start"))
         out["blocks"].append((kind, _resolve_block(kind, block, key, text, template, context)))
     return out
 
@@ -77,7 +77,8 @@ def _resolve_block(kind: str, block: Mapping[str, Any], key: str, text: Any, tem
         return {"text": text(body, f"{key}.paragraph"), "style": block.get("style", ""),
                 "align": block.get("align", "justify")}
     if kind == "numbered":
-        return [text(line, f"{key}.numbered[{i}]") for i, line in enumerate(body)]
+        return {"start": block.get("start", 1),
+                "lines": [text(line, f"{key}.numbered[{i}]") for i, line in enumerate(body)]}
     if kind == "fields":
         return [(text(f["label"], f"{key}.fields[{i}].label"), text(f["value"], f"{key}.fields[{i}].value"))
                 for i, f in enumerate(body)]
@@ -165,8 +166,8 @@ def _paragraph(pdf: FPDF, block: dict[str, Any]) -> None:
     pdf.ln(1)
 
 
-def _numbered(pdf: FPDF, lines: list[str]) -> None:
-    for number, line in enumerate(lines, start=1):
+def _numbered(pdf: FPDF, block: dict[str, Any]) -> None:
+    for number, line in enumerate(block["lines"], start=block["start"]):
         _hanging(pdf, f"{number}.", line)
 
 

@@ -36,7 +36,8 @@ _BLOCKS: dict[str, Any] = {
                                  "style": {"enum": ["", "B", "I", "BI"]},
                                  "align": {"enum": ["left", "center", "right", "justify"]}}},
     "numbered": {"type": "object", "required": ["numbered"], "additionalProperties": False,
-                 "properties": {"numbered": {**_TEXTS, "minItems": 1}, "when": _TEXT}},
+                 "properties": {"numbered": {**_TEXTS, "minItems": 1}, "when": _TEXT,
+                                "start": {"type": "integer", "minimum": 0}}},
     "fields": {"type": "object", "required": ["fields"], "additionalProperties": False,
                "properties": {"when": _TEXT, "fields": {"type": "array", "minItems": 1, "items": {
                    "type": "object", "required": ["label", "value"], "additionalProperties": False,
