@@ -34,7 +34,8 @@ def sample_context() -> dict[str, Any]:
         "tracking_url": "https://dichvucong.example.vn/ho-so/H41.01.01-20260602-0000001",
         "components": [{"name": "Tờ khai đăng ký khai sinh", "note": ""}, {"name": "Giấy chứng sinh", "note": ""}],
         "requested": "Bản chụp rõ nét giấy chứng sinh", "reason": "Giấy chứng sinh bị mờ, không đọc được",
-        "issued_at": "10:00 ngày 03/06/2026", "new_date": "05/06/2026", "note": "", "stopped_at": "10:00 ngày 03/06/2026",
+        "issued_at": "10:00 ngày 03/06/2026", "new_date": "05/06/2026", "note": "",
+        "stopped_at": "10:00 ngày 03/06/2026",
         "rows": [ROW_06 | ROW_07], "total": "1", "period": {"start": "01/06/2026", "end": "30/06/2026"},
     }
 

@@ -157,9 +157,14 @@ def fill(text: str, context: Mapping[str, Any], *, where: str) -> str:
             raise TemplateError(f"{where}: unknown placeholder {{{name.strip()}}}")
         if isinstance(found, (Mapping, list, tuple)):
             raise TemplateError(f"{where}: {{{name.strip()}}} is a group of values, not a text")
-        return "" if found is None else str(found)
+        return "" if found is None else _printable(str(found))
 
     return _PLACEHOLDER.sub(value, text)
+
+
+def _printable(value: str) -> str:
+    """Tabs and control characters typed into a reason have no glyph: print a space instead."""
+    return "".join(ch if ch == "\n" or ch.isprintable() else " " for ch in value)
 
 
 _MISSING = object()
