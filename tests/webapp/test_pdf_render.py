@@ -10,34 +10,12 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from webapp.pdf import render, template
+from webapp.pdf import render, sample, template
 from webapp.pdf.template import FORMS, TemplateError
 
-ROW_06 = {"number": "1", "step": "Tiếp nhận hồ sơ", "unit": "Ủy ban nhân dân phường Nam Định", "from_unit": "",
-          "received_at": "08:00 ngày 02/06/2026", "due": "", "done_at": "09:00 ngày 02/06/2026",
-          "officer": "Lê Thu Hà", "result": "Đúng hạn"}
-ROW_07 = {"number": "1", "code": "H41.01.01-20260602-0000001", "procedure": "Đăng ký khai sinh",
-          "applicant": "Nguyễn Văn An", "channel": "Trực tuyến", "received_at": "08:00 ngày 02/06/2026",
-          "due": "17:00 ngày 02/06/2026", "finished_at": "", "status": "Đang xử lý", "on_time": ""}
 
-
-def sample_context() -> dict[str, Any]:
-    """Every name any built-in template uses, with Vietnamese values."""
-    return {
-        "dossier": {"code": "H41.01.01-20260602-0000001", "procedure": "Đăng ký khai sinh",
-                    "procedure_code": "1.001193", "channel": "Trực tuyến", "status": "Đang xử lý",
-                    "processing_time": "trong ngày làm việc", "delivery": "trực tuyến"},
-        "applicant": "Nguyễn Văn An", "officer": "Lê Thu Hà", "province": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "unit": {"name": "Ủy ban nhân dân phường Nam Định", "code": "H41.01.01"},
-        "today": {"day": "02", "month": "06", "year": "2026"},
-        "received_at": "08:00 ngày 02/06/2026", "due_date": "17:00 ngày 02/06/2026",
-        "tracking_url": "https://dichvucong.example.vn/ho-so/H41.01.01-20260602-0000001",
-        "components": [{"name": "Tờ khai đăng ký khai sinh", "note": ""}, {"name": "Giấy chứng sinh", "note": ""}],
-        "requested": "Bản chụp rõ nét giấy chứng sinh", "reason": "Giấy chứng sinh bị mờ, không đọc được",
-        "issued_at": "10:00 ngày 03/06/2026", "new_date": "05/06/2026", "note": "",
-        "stopped_at": "10:00 ngày 03/06/2026",
-        "rows": [ROW_06 | ROW_07], "total": "1", "period": {"start": "01/06/2026", "end": "30/06/2026"},
-    }
+def sample_context(form: str = "02") -> dict[str, Any]:
+    return sample.context(form)
 
 
 def pdf_text(data: bytes) -> str:
@@ -47,7 +25,7 @@ def pdf_text(data: bytes) -> str:
 
 @pytest.mark.parametrize("form", FORMS)
 def test_every_built_in_form_renders_with_vietnamese_intact(form: str) -> None:
-    data = render.render(template.load(form), sample_context())
+    data = render.render(template.load(form), sample_context(form))
     assert data.startswith(b"%PDF-")
     text = pdf_text(data)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
@@ -57,7 +35,7 @@ def test_every_built_in_form_renders_with_vietnamese_intact(form: str) -> None:
 
 
 def test_the_receipt_lists_components_and_dates_and_carries_a_qr_code() -> None:
-    data = render.render(template.load("01"), sample_context())
+    data = render.render(template.load("01"), sample_context("01"))
     text = pdf_text(data)
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
     assert "1. Tờ khai đăng ký khai sinh" in text and "2. Giấy chứng sinh" in text
@@ -132,9 +110,26 @@ def test_a_province_folder_overrides_one_form_and_keeps_the_others(tmp_path: Pat
     assert template.template_path("01", tmp_path) == tmp_path / "mau_01.yaml"
     assert template.template_path("02", tmp_path) == template.BUILTIN_DIR / "mau_02.yaml"
     assert "GIẤY BIÊN NHẬN HỒ SƠ CỦA TỈNH" in pdf_text(render.render(template.load("01", tmp_path),
-                                                                    sample_context()))
+                                                                    sample_context("01")))
     (tmp_path / "mau_02.yaml").write_text("form: '02'\ntitle: [unclosed", "utf-8")
     with pytest.raises(TemplateError, match=r"^mau_02\.yaml: cannot read the template"):
         template.load("02", tmp_path)
     with pytest.raises(TemplateError, match="no desk form '08'"):
         template.load("08")
+
+
+def test_the_check_command_finds_what_a_province_got_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from webapp.cli import main
+
+    assert sample.check(None) == []
+    own = _built_in("05")
+    own["blocks"].append({"paragraph": "Hẹn ngày {new_date}"})  # a name form 04 has, form 05 does not
+    (tmp_path / "mau_05.yaml").write_text(yaml.safe_dump(own, allow_unicode=True), "utf-8")
+    assert sample.check(tmp_path) == [f"mau_05.yaml: blocks[{len(own['blocks']) - 1}].paragraph: "
+                                      "unknown placeholder {new_date}"]
+    assert main(["pdf-templates", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown placeholder {new_date}" in out and "mau_05.yaml" in out
+    (tmp_path / "mau_05.yaml").unlink()
+    assert main(["pdf-templates", "check", str(tmp_path)]) == 0
+    assert "7 desk forms render" in capsys.readouterr().out
