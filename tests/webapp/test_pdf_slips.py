@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import lxml.html
+import pytest
 import sqlalchemy as sa
 import yaml
 from flask import Flask
@@ -25,9 +28,38 @@ from tests.webapp.test_workspace import _complete_via_page, _csrf, _login
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.service import now_vn
 from webapp.extensions import db
+from webapp.pdf import sample
+from webapp.pdf import slips as pdf_slips
 from webapp.pdf.template import BUILTIN_DIR
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
+
+
+def _names(value: Any) -> Any:
+    """The shape of a context: its names, nested, without the values."""
+    if isinstance(value, dict):
+        return {key: _names(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_names(value[0])] if value else []
+    return "text"
+
+
+@pytest.fixture(autouse=True)
+def _contexts_match_the_sample(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each route gives its template exactly the names `motcua pdf-templates check` assumes."""
+    real, seen = pdf_slips.build, []
+
+    def build(form: str, context: dict[str, Any]) -> bytes:
+        seen.append((form, context))
+        return real(form, context)
+
+    monkeypatch.setattr(pdf_slips, "build", build)
+    yield
+    for form, context in seen:
+        expected, got = _names(sample.context(form)), _names(context)
+        if not context.get("rows"):
+            expected.pop("rows", None), got.pop("rows", None)
+        assert got == expected, form
 
 
 def _submit(api: Api, user: str = "an") -> str:
