@@ -31,6 +31,7 @@ from webapp.extensions import db
 from webapp.pdf import sample
 from webapp.pdf import slips as pdf_slips
 from webapp.pdf.template import BUILTIN_DIR
+from webapp.workspace import slips as workspace_slips
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 
@@ -167,7 +168,8 @@ def test_form_06_control_slip_as_pdf_lists_each_hand_over(client: FlaskClient, a
     assert client.get(f"/can-bo/ho-so/{code}/phieu-kiem-soat.pdf").status_code == 404
 
 
-def test_form_07_register_as_pdf_for_a_period(app: Flask, client: FlaskClient, api: Api) -> None:
+def test_form_07_register_as_pdf_for_a_period(app: Flask, client: FlaskClient, api: Api,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     codes = [_submit(api) for _ in range(2)]
     _login(client, "tiepnhan")
     page = lxml.html.fromstring(client.get("/can-bo/so-theo-doi").get_data(as_text=True))
@@ -178,6 +180,10 @@ def test_form_07_register_as_pdf_for_a_period(app: Flask, client: FlaskClient, a
     assert "Đăng ký khai sinh" in text and "2 hồ sơ" in text
     assert _downloads(app)[-1] == (None, {"form": "07", "start": today, "end": today})
     assert client.get("/can-bo/so-theo-doi?tu=2026-13-01&xuat=pdf").status_code == 400
+    monkeypatch.setattr(workspace_slips, "REGISTER_PDF_MAX", 1)  # too many rows for paper: Excel instead
+    too_many = client.get(f"/can-bo/so-theo-doi?tu={today}&den={today}&xuat=pdf")
+    assert too_many.status_code == 400 and "export to Excel" in too_many.get_data(as_text=True)
+    assert len(_downloads(app)) == 1
     _login(client, "sotuphap")  # another unit's register does not list them
     other = _pdf(client, "/can-bo/so-theo-doi?xuat=pdf")
     assert "Không có hồ sơ trong khoảng thời gian này." in other and codes[0] not in other.replace(" ", "")
