@@ -132,8 +132,9 @@ def register() -> ResponseReturnValue:
     if request.args.get("xuat") == "pdf":
         count = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         if count > REGISTER_PDF_MAX:  # a printable register, not a data dump: Excel takes any size
-            abort(400, f"{count} dossiers: the PDF register takes at most {REGISTER_PDF_MAX}; "
-                       "choose a shorter period or export to Excel")
+            abort(400, f"{count} hồ sơ: sổ theo dõi dạng PDF in tối đa {REGISTER_PDF_MAX} hồ sơ, hãy chọn khoảng "
+                       f"thời gian ngắn hơn hoặc xuất Excel. / {count} dossiers: the PDF register takes at most "
+                       f"{REGISTER_PDF_MAX}; choose a shorter period or export to Excel.")
         return _register_pdf(db.session.execute(query).all(), start, end)
     try:
         page = max(1, int(request.args.get("page", "1")))
