@@ -9,6 +9,7 @@
     motcua create-token --user U [--days N]        print a bearer token for scripts and tests
     motcua demo seed                               demo units, accounts and tokens (idempotent)
     motcua jobs health [--timeout S] | failed      background jobs: workers, backlog, probe; failed jobs
+    motcua pdf-templates check [DIR]               render desk forms 01-07 from DIR (default MOTCUA_PDF_TEMPLATES)
 
 Settings come from MOTCUA_* environment variables (webapp/settings.py).
 """
@@ -189,6 +190,18 @@ def cmd_jobs(app: Flask, args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_pdf_templates(app: Flask, args: argparse.Namespace) -> int:
+    from webapp.pdf import sample
+
+    folder = args.path or app.config["MOTCUA_SETTINGS"].pdf_templates
+    problems = sample.check(folder)
+    for problem in problems:
+        _out(f"error: {problem}")
+    if not problems:
+        _out(f"all 7 desk forms render ({folder or 'built-in templates only'})")
+    return 1 if problems else 0
+
+
 def _print_tokens(tokens: dict[str, str]) -> None:
     from webapp.demo import DEMO_PASSWORD
 
@@ -318,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = add("jobs", cmd_jobs, "background jobs: health (exit 1 when no worker finishes a probe), failed")
     jobs.add_argument("action", choices=["health", "failed"])
     jobs.add_argument("--timeout", type=float, default=10.0, help="health: seconds to wait for the probe")
+    pdf = add("pdf-templates", cmd_pdf_templates, "check desk-form PDF templates with a sample dossier")
+    pdf.add_argument("action", choices=["check"])
+    pdf.add_argument("path", nargs="?", help="folder of mau_NN.yaml files (default MOTCUA_PDF_TEMPLATES)")
     demo = add("demo", cmd_demo, "demo data")
     demo.add_argument("action", choices=["seed"])
     return parser

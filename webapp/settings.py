@@ -7,6 +7,10 @@ MOTCUA_LIBRARY            folder holding bpmn/ and forms/ loaded by `motcua proc
                           Default: the repository root
 MOTCUA_PROVINCE           this deployment's province code: its overlays in overlays/<code>/ (fees,
                           deadlines, components, units it changes) apply to the library. Default: none
+MOTCUA_PROVINCE_NAME      the province as printed at the top left of the desk forms (PDF), e.g. "UBND TỈNH NINH BÌNH".
+                          Default: the name of the receiving unit's parent unit
+MOTCUA_PDF_TEMPLATES      a folder of desk-form templates (mau_01.yaml ... mau_07.yaml) that replace the
+                          built-in ones in webapp/pdf/templates/ file by file. Default: none (built-in only)
 MOTCUA_SECRET_KEY         session signing key. Default: a development-only value (never in production)
 MOTCUA_DOSSIER_CODE       dossier code format (Python format string over unit, date, seq).
                           Default: {unit}-{date:%Y%m%d}-{seq:07d}  e.g. G09.20-20260609-0092637
@@ -73,6 +77,8 @@ class Settings:
     broker: str | None = None
     public_url: str = "http://127.0.0.1:5000"
     province: str | None = None
+    province_name: str | None = None
+    pdf_templates: Path | None = None
     job_lease_seconds: float = 600.0
     metrics_token: str | None = None
     timer_poll_seconds: float = 30.0
@@ -97,6 +103,8 @@ class Settings:
             broker=env.get("MOTCUA_BROKER_URL") or None,
             public_url=env.get("MOTCUA_PUBLIC_URL") or "http://127.0.0.1:5000",
             province=env.get("MOTCUA_PROVINCE") or None,
+            province_name=env.get("MOTCUA_PROVINCE_NAME") or None,
+            pdf_templates=Path(env["MOTCUA_PDF_TEMPLATES"]) if env.get("MOTCUA_PDF_TEMPLATES") else None,
             smtp=_smtp(env),
             demo_mailbox=_flag(env.get("MOTCUA_DEMO_MAILBOX"), default=not env.get("MOTCUA_SMTP_HOST")),
             job_lease_seconds=float(env.get("MOTCUA_JOB_LEASE_SECONDS") or 600),

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.feedback import service as feedback
 from webapp.i18n import current_lang
 from webapp.payments import service as payments
+from webapp.pdf import slips as pdf_slips
 from webapp.portal import prefill
 from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
@@ -137,6 +138,19 @@ def check(slug: str) -> ResponseReturnValue:
         db.session.commit()
         return redirect(url_for("portal.dossier", code=dossier.code))
     return render_template("portal/check.html", version=version, rows=dossier_view.rows(form, draft.data))
+
+
+@bp.get("/ho-so/<code>/giay-tiep-nhan.pdf")
+def receipt_pdf(code: str) -> ResponseReturnValue:
+    """Form 01 for the citizen whose dossier it is (the same check as the dossier page)."""
+    citizen, login = _citizen_or_login()
+    if login:
+        return login
+    found = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+    if found is None or not dossiers.can_read(accounts.principal_for(citizen), found):
+        abort(404)
+    return pdf_slips.download("01", pdf_slips.receipt_context(found), file_name=f"mau-01-{found.code}.pdf",
+                              actor_id=citizen.id, dossier=found)
 
 
 @bp.get("/ho-so/<code>")

@@ -16,6 +16,7 @@ from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
 from webapp.extensions import db
+from webapp.pdf import slips as pdf_slips
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 from webapp.workspace.slips import _dossier_for_officer
@@ -60,16 +61,42 @@ def apology(code: str) -> ResponseReturnValue:
     return render_template("workspace/apology.html", dossier=dossier, errors=errors, form=form), 422 if errors else 200
 
 
-@bp.get("/ho-so/<code>/phieu-xin-loi")
-@officer_required
-def apology_slip(code: str) -> ResponseReturnValue:
-    """Form 04, the latest apology of the dossier."""
+def _latest_apology(code: str) -> tuple[Dossier, StepRecord]:
     dossier = _dossier_for_officer(code)
     step = db.session.scalar(sa.select(StepRecord).where(StepRecord.dossier_id == dossier.id, StepRecord.kind == KIND)
                              .order_by(StepRecord.id.desc()).limit(1))
     if step is None:
         abort(404)
+    return dossier, step
+
+
+@bp.get("/ho-so/<code>/phieu-xin-loi")
+@officer_required
+def apology_slip(code: str) -> ResponseReturnValue:
+    """Form 04, the latest apology of the dossier."""
+    dossier, step = _latest_apology(code)
     return render_template("workspace/apology_slip.html", dossier=dossier, step=step,
                            meta=dossier.procedure_version.meta, unit=db.session.get(Unit, dossier.receiving_unit_id),
                            applicant=db.session.get(Account, dossier.applicant_id),
                            officer=db.session.get(Account, step.actor_id) if step.actor_id else None)
+
+
+@bp.get("/ho-so/<code>/phieu-xin-loi.pdf")
+@officer_required
+def apology_slip_pdf(code: str) -> ResponseReturnValue:
+    dossier, step = _latest_apology(code)
+    applicant = db.session.get(Account, dossier.applicant_id)
+    writer = db.session.get(Account, step.actor_id) if step.actor_id else None
+    context = pdf_slips.dossier_context(dossier, unit=db.session.get(Unit, dossier.receiving_unit_id),
+                                        applicant=applicant.display_name if applicant else "",
+                                        officer=writer.display_name if writer else "")
+    data = step.data if isinstance(step.data, dict) else {}
+    try:
+        new_date = pdf_slips.day(date.fromisoformat(str(data.get("ngay_hen_moi"))))
+    except ValueError:
+        new_date = str(data.get("ngay_hen_moi") or "")
+    context |= {"reason": str(data.get("ly_do") or ""), "new_date": new_date, "issued_at": pdf_slips.moment(step.at)}
+    officer = current_officer()
+    assert officer is not None
+    return pdf_slips.download("04", context, file_name=f"mau-04-{dossier.code}.pdf", actor_id=officer.account_id,
+                              dossier=dossier)

@@ -16,6 +16,7 @@ from webapp.dossiers import service
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.i18n import current_lang
+from webapp.pdf import slips
 from webapp.procedures import service as procedures
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
@@ -90,15 +91,30 @@ def intake(slug: str) -> ResponseReturnValue:
     ), 422 if errors else 200
 
 
+def _receipt_dossier(code: str) -> Dossier:
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+    if dossier is None or not service.can_read(current_officer(), dossier):
+        abort(404)
+    return dossier
+
+
 @bp.get("/ho-so/<code>/phieu-tiep-nhan")
 @officer_required
 def receipt(code: str) -> ResponseReturnValue:
     """Form 01: receipt and appointment slip, printed or handed over."""
-    officer = current_officer()
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
-    if dossier is None or not service.can_read(officer, dossier):
-        abort(404)
+    dossier = _receipt_dossier(code)
     return render_template("workspace/receipt.html", dossier=dossier, meta=dossier.procedure_version.meta,
                            unit=db.session.get(Unit, dossier.receiving_unit_id),
                            applicant=db.session.get(Account, dossier.applicant_id),
                            officer=db.session.get(Account, dossier.submitted_by_id))
+
+
+@bp.get("/ho-so/<code>/phieu-tiep-nhan.pdf")
+@officer_required
+def receipt_pdf(code: str) -> ResponseReturnValue:
+    """Form 01 as PDF, with a QR code to the dossier's page on the portal."""
+    dossier = _receipt_dossier(code)
+    officer = current_officer()
+    assert officer is not None
+    return slips.download("01", slips.receipt_context(dossier), file_name=f"mau-01-{dossier.code}.pdf",
+                          actor_id=officer.account_id, dossier=dossier)

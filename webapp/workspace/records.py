@@ -4,6 +4,8 @@ audit view (who did what and when, from the append-only audit log)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import abort, render_template
 from flask.typing import ResponseReturnValue
@@ -11,9 +13,10 @@ from flask.typing import ResponseReturnValue
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
 from webapp.audit.models import AuditEntry
-from webapp.dossiers.models import StepRecord, WorkItem
+from webapp.dossiers.models import Dossier, StepRecord, WorkItem
 from webapp.extensions import db
-from webapp.workspace.auth import officer_required
+from webapp.pdf import slips as pdf_slips
+from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 from webapp.workspace.slips import _dossier_for_officer
 
@@ -32,10 +35,7 @@ def _units(ids: set[int | None]) -> dict[int, str]:
     return dict(db.session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(wanted))).all())
 
 
-@bp.get("/ho-so/<code>/phieu-dung-xu-ly")
-@officer_required
-def stop_slip(code: str) -> ResponseReturnValue:
-    """Form 05: processing stopped (after an accepted withdrawal request), with the reason."""
+def _stop_facts(code: str) -> dict[str, Any]:
     dossier = _dossier_for_officer(code)
     if dossier.status != DossierStatus.STOPPED:
         abort(404)
@@ -46,16 +46,41 @@ def stop_slip(code: str) -> ResponseReturnValue:
     asked = next((r for r in reversed(rows) if r.status == DossierStatus.WITHDRAWAL_REQUESTED), None)
     stopped = next(r for r in reversed(rows) if r.status == DossierStatus.STOPPED)
     names = _names({dossier.applicant_id, stopped.actor_id})
-    return render_template("workspace/stop_slip.html", dossier=dossier, meta=dossier.procedure_version.meta,
-                           unit=db.session.get(Unit, dossier.receiving_unit_id), asked=asked, stopped=stopped,
-                           applicant=names.get(dossier.applicant_id, ""), officer=names.get(stopped.actor_id or 0, ""))
+    return {"dossier": dossier, "meta": dossier.procedure_version.meta,
+            "unit": db.session.get(Unit, dossier.receiving_unit_id), "asked": asked, "stopped": stopped,
+            "applicant": names.get(dossier.applicant_id, ""), "officer": names.get(stopped.actor_id or 0, "")}
 
 
-@bp.get("/ho-so/<code>/phieu-kiem-soat")
+@bp.get("/ho-so/<code>/phieu-dung-xu-ly")
 @officer_required
-def control_slip(code: str) -> ResponseReturnValue:
-    """Form 06: every step the dossier went through, the unit that held it, who handed it over
-    and who took it, when, and whether it was on time; blank signature columns for paper."""
+def stop_slip(code: str) -> ResponseReturnValue:
+    """Form 05: processing stopped (after an accepted withdrawal request), with the reason."""
+    return render_template("workspace/stop_slip.html", **_stop_facts(code))
+
+
+@bp.get("/ho-so/<code>/phieu-dung-xu-ly.pdf")
+@officer_required
+def stop_slip_pdf(code: str) -> ResponseReturnValue:
+    facts = _stop_facts(code)
+    dossier, asked, stopped = facts["dossier"], facts["asked"], facts["stopped"]
+    asked_reason = asked.data.get("ly_do") if asked is not None and isinstance(asked.data, dict) else None
+    note = stopped.data.get("ghi_chu") if isinstance(stopped.data, dict) else None
+    context = pdf_slips.dossier_context(dossier, unit=facts["unit"], applicant=facts["applicant"],
+                                        officer=facts["officer"])
+    context |= {"reason": f"theo yêu cầu rút hồ sơ của người nộp ({asked_reason})." if asked_reason
+                else "theo yêu cầu rút hồ sơ của người nộp.",
+                "note": str(note or ""), "stopped_at": pdf_slips.moment(stopped.at)}
+    return _send(dossier, "05", context)
+
+
+def _send(dossier: Dossier, form: str, context: dict[str, Any]) -> ResponseReturnValue:
+    officer = current_officer()
+    assert officer is not None
+    return pdf_slips.download(form, context, file_name=f"mau-{form}-{dossier.code}.pdf",
+                              actor_id=officer.account_id, dossier=dossier)
+
+
+def _control_facts(code: str) -> dict[str, Any]:
     dossier = _dossier_for_officer(code)
     items = db.session.scalars(sa.select(WorkItem).where(WorkItem.dossier_id == dossier.id)
                                .order_by(WorkItem.entered_at, WorkItem.id)).all()
@@ -69,8 +94,28 @@ def control_slip(code: str) -> ResponseReturnValue:
         rows.append({"item": item, "unit": units.get(item.unit_id or 0) or names.get(item.assignee_id or 0, ""),
                      "from_unit": units.get(previous_unit or 0, "") if handed_over else "",
                      "by": names.get(item.completed_by_id or 0, ""), "on_time": on_time})
-    return render_template("workspace/control_slip.html", dossier=dossier, meta=dossier.procedure_version.meta,
-                           unit=units.get(dossier.receiving_unit_id, ""), rows=rows)
+    return {"dossier": dossier, "meta": dossier.procedure_version.meta,
+            "unit": units.get(dossier.receiving_unit_id, ""), "rows": rows}
+
+
+@bp.get("/ho-so/<code>/phieu-kiem-soat")
+@officer_required
+def control_slip(code: str) -> ResponseReturnValue:
+    """Form 06: every step the dossier went through, the unit that held it, who handed it over
+    and who took it, when, and whether it was on time; blank signature columns for paper."""
+    return render_template("workspace/control_slip.html", **_control_facts(code))
+
+
+@bp.get("/ho-so/<code>/phieu-kiem-soat.pdf")
+@officer_required
+def control_slip_pdf(code: str) -> ResponseReturnValue:
+    facts = _control_facts(code)
+    dossier = facts["dossier"]
+    applicant = _names({dossier.applicant_id}).get(dossier.applicant_id, "")
+    context = pdf_slips.dossier_context(dossier, unit=db.session.get(Unit, dossier.receiving_unit_id),
+                                        applicant=applicant, officer="")
+    context["rows"] = pdf_slips.control_rows(facts["rows"])
+    return _send(dossier, "06", context)
 
 
 def _unit_before(items: list[WorkItem], item: WorkItem) -> int | None:

@@ -18,11 +18,13 @@ from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
 from webapp.extensions import db
 from webapp.i18n import current_lang, local_time, text
+from webapp.pdf import slips as pdf_slips
 from webapp.procedures.models import Procedure, ProcedureVersion
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 
 REGISTER_PAGE = 50
+REGISTER_PDF_MAX = 500  # rows; fpdf2 lays out about 60-100 table rows a second
 
 
 def _dossier_for_officer(code: str) -> Dossier:
@@ -38,15 +40,31 @@ def _last_step_with(dossier: Dossier, key: str) -> StepRecord | None:
     return next((r for r in records if isinstance(r.data, dict) and r.data.get(key)), None)
 
 
-def _slip(code: str, number: str, key: str, wanted_status: int | None) -> ResponseReturnValue:
+def _slip(code: str, number: str, key: str, wanted_status: int | None, *, as_pdf: bool = False) -> ResponseReturnValue:
     dossier = _dossier_for_officer(code)
     step = _last_step_with(dossier, key)
     if step is None or (wanted_status is not None and dossier.status != wanted_status):
         abort(404)
+    unit = db.session.get(Unit, dossier.receiving_unit_id)
+    applicant = db.session.get(Account, dossier.applicant_id)
+    officer = db.session.get(Account, step.actor_id) if step.actor_id else None
+    if as_pdf:
+        return _slip_pdf(number, dossier, step, unit, applicant, officer)
     return render_template("workspace/slip.html", number=number, dossier=dossier, step=step,
-                           meta=dossier.procedure_version.meta, unit=db.session.get(Unit, dossier.receiving_unit_id),
-                           applicant=db.session.get(Account, dossier.applicant_id),
-                           officer=db.session.get(Account, step.actor_id) if step.actor_id else None)
+                           meta=dossier.procedure_version.meta, unit=unit, applicant=applicant, officer=officer)
+
+
+def _slip_pdf(number: str, dossier: Dossier, step: StepRecord, unit: Unit | None, applicant: Account | None,
+              officer: Account | None) -> ResponseReturnValue:
+    data = step.data if isinstance(step.data, dict) else {}
+    context = pdf_slips.dossier_context(dossier, unit=unit, applicant=applicant.display_name if applicant else "",
+                                        officer=officer.display_name if officer else "")
+    context |= {"requested": str(data.get("giay_to_can_bo_sung") or ""), "reason": str(data.get("ly_do") or ""),
+                "issued_at": pdf_slips.moment(step.at)}
+    reader = current_officer()
+    assert reader is not None
+    return pdf_slips.download(number, context, file_name=f"mau-{number}-{dossier.code}.pdf",
+                              actor_id=reader.account_id, dossier=dossier)
 
 
 @bp.get("/ho-so/<code>/phieu-yeu-cau-bo-sung")
@@ -56,11 +74,23 @@ def supplement_slip(code: str) -> ResponseReturnValue:
     return _slip(code, "02", "giay_to_can_bo_sung", None)
 
 
+@bp.get("/ho-so/<code>/phieu-yeu-cau-bo-sung.pdf")
+@officer_required
+def supplement_slip_pdf(code: str) -> ResponseReturnValue:
+    return _slip(code, "02", "giay_to_can_bo_sung", None, as_pdf=True)
+
+
 @bp.get("/ho-so/<code>/phieu-tu-choi")
 @officer_required
 def refusal_slip(code: str) -> ResponseReturnValue:
     """Form 03: refusal with the reason."""
     return _slip(code, "03", "ly_do", DossierStatus.REFUSED)
+
+
+@bp.get("/ho-so/<code>/phieu-tu-choi.pdf")
+@officer_required
+def refusal_slip_pdf(code: str) -> ResponseReturnValue:
+    return _slip(code, "03", "ly_do", DossierStatus.REFUSED, as_pdf=True)
 
 
 def _period() -> tuple[date, date]:
@@ -99,6 +129,13 @@ def register() -> ResponseReturnValue:
     query = _register_query(start, end)
     if request.args.get("xuat") == "xlsx":
         return _xlsx(db.session.execute(query).all(), start, end)
+    if request.args.get("xuat") == "pdf":
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        if count > REGISTER_PDF_MAX:  # a printable register, not a data dump: Excel takes any size
+            abort(400, f"{count} hồ sơ: sổ theo dõi dạng PDF in tối đa {REGISTER_PDF_MAX} hồ sơ, hãy chọn khoảng "
+                       f"thời gian ngắn hơn hoặc xuất Excel. / {count} dossiers: the PDF register takes at most "
+                       f"{REGISTER_PDF_MAX}; choose a shorter period or export to Excel.")
+        return _register_pdf(db.session.execute(query).all(), start, end)
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
@@ -107,6 +144,19 @@ def register() -> ResponseReturnValue:
     rows = db.session.execute(query.limit(REGISTER_PAGE).offset((page - 1) * REGISTER_PAGE)).all()
     return render_template("workspace/register.html", rows=rows, start=start, end=end, total=total, page=page,
                            pages=max(1, -(-total // REGISTER_PAGE)), status_label=_status_label)
+
+
+def _register_pdf(rows: list[Any], start: date, end: date) -> ResponseReturnValue:
+    """Form 07 for the period, headed by the officer's first unit (the register covers all of them)."""
+    officer = current_officer()
+    assert officer is not None
+    units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(officer.unit_ids)).order_by(Unit.code)))
+    account = db.session.get(Account, officer.account_id)
+    context = pdf_slips.common(unit=units[0] if units else None, officer=account.display_name if account else "")
+    context |= {"rows": pdf_slips.register_rows(rows), "total": str(len(rows)),
+                "period": {"start": pdf_slips.day(start), "end": pdf_slips.day(end)}}
+    return pdf_slips.download("07", context, file_name=f"so-theo-doi-{start}-{end}.pdf",
+                              actor_id=officer.account_id, start=start.isoformat(), end=end.isoformat())
 
 
 def _status_label(code: int | None) -> str:
