@@ -9,6 +9,8 @@
     motcua create-token --user U [--days N]        print a bearer token for scripts and tests
     motcua demo seed                               demo units, accounts and tokens (idempotent)
     motcua jobs health [--timeout S] | failed      background jobs: workers, backlog, probe; failed jobs
+    motcua signing init                            demo CA and unit certificates (or check real keys); fingerprints
+    motcua verify-pdf FILE [--trust PEM]           check a signed PDF (exit 0 valid, 1 invalid, 2 unreadable)
 
 Settings come from MOTCUA_* environment variables (webapp/settings.py).
 """
@@ -35,6 +37,7 @@ from webapp.accounts.passwords import WeakPassword, hash_password
 from webapp.extensions import db
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.signing import cli as signing_cli
 
 
 def _out(text: str = "") -> None:
@@ -320,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--timeout", type=float, default=10.0, help="health: seconds to wait for the probe")
     demo = add("demo", cmd_demo, "demo data")
     demo.add_argument("action", choices=["seed"])
+    signing_cli.add_commands(add)
     return parser
 
 

@@ -25,3 +25,14 @@ def probe(*, outbox_id: int) -> int:
              retry_backoff_max=300, max_retries=8, soft_time_limit=30, time_limit=60)
 def notify_status_changed(self, *, outbox_id: int, dossier_id: int, status: int) -> int:  # noqa: ANN001
     return len(notifications.status_changed(outbox_id=outbox_id, dossier_id=dossier_id, status=status))
+
+
+@shared_task(name="result.sign", soft_time_limit=60, time_limit=120)
+def sign_result(*, outbox_id: int, dossier_id: int) -> int | None:
+    """Render and sign the dossier's result document (idempotent: an issued one is kept)."""
+    from webapp.extensions import db
+    from webapp.results import service as results
+
+    document = results.issue(dossier_id=dossier_id)
+    db.session.commit()
+    return document.id if document is not None else None
