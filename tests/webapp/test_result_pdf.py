@@ -165,3 +165,25 @@ def test_the_downloaded_result_verifies_on_the_page_and_a_tampered_copy_does_not
     position = pdf.index(b"/Producer")
     tampered = pdf[:position + 1] + b"Q" + pdf[position + 2:]
     assert "Chữ ký KHÔNG hợp lệ" in _verify_page(client, tampered)
+
+
+def test_in_a_bundle_the_unit_whose_leader_approved_signs(api: Api, app: Flask) -> None:
+    """Status 9 comes after the police and social insurance steps; the commune's leader approved."""
+    def bundle(name: str) -> dict:
+        return json.loads((DATA / "samples" / "lien-thong-khai-sinh" / f"{name}.json").read_text("utf-8"))
+
+    status, dossier = api.post("/dossiers", "an", json={"procedure": "lien-thong-khai-sinh",
+                                                        "data": bundle("to-khai")})
+    assert status == 201, dossier
+    _step(api, "tiepnhan", "tiep_nhan_ho_so", {"ket_qua_tiep_nhan": "tiep_nhan"})
+    _step(api, "hotich", "tham_dinh_xu_ly", bundle("tham-dinh"))
+    _step(api, "lanhdao", "phe_duyet", {"ket_qua_phe_duyet": "phe_duyet"})
+    _step(api, "congan", "dang_ky_thuong_tru", bundle("dang-ky-thuong-tru"))
+    assert _run_signing_jobs(app) == []  # still waiting for social insurance
+    assert _step(api, "bhxh", "cap_the_bhyt", bundle("cap-the-bhyt"))["status"] == 9
+    (issued,) = _run_signing_jobs(app)
+    with app.app_context():
+        document = db.session.get(Document, issued)
+        assert document is not None
+        verdict = check(results.content_of(document))
+    assert verdict.valid and verdict.signer == "Ủy ban nhân dân phường Nam Định"
