@@ -131,6 +131,10 @@ def test_only_the_applicant_and_officers_involved_get_the_result(api: Api, app: 
     assert officer.status_code == 200 and officer.get_data().startswith(b"%PDF")
     assert client.get(f"/ho-so/{code}/ket-qua.pdf").status_code == 302  # the citizen route wants a citizen
     assert app.test_client().get(f"/can-bo/ho-so/{code}/ket-qua.pdf").status_code == 302
+    # The desk returning the result finds the link on its step's page.
+    (item,) = [i for i in api.get("/worklist", "tiepnhan")[1]["items"] if i["element_id"] == "tra_ket_qua"]
+    _sign_in(app, client, "tiepnhan", officer=True)
+    assert f"/can-bo/ho-so/{code}/ket-qua.pdf" in client.get(f"/can-bo/viec/{item['id']}").get_data(as_text=True)
 
 
 def test_a_refused_dossier_gets_no_result(api: Api, app: Flask) -> None:
