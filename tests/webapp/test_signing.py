@@ -145,6 +145,23 @@ def test_an_incremental_update_altering_the_content_fails(store: KeyStore, signe
     assert check.intact and not check.unchanged  # the signature is fine; what came after is not
 
 
+def _retitle(pdf: bytes) -> bytes:
+    """An incremental update of the metadata only (pyHanko itself would call it harmless)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    info = writer.trailer["/Info"].get_object()
+    info["/Title"] = generic.TextStringObject("Giấy khai sinh giả")
+    writer.update_container(info)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("change", [lambda pdf: pdf + b"\n% appended\n", _retitle], ids=["appended", "metadata"])
+def test_nothing_may_follow_the_last_signature(store: KeyStore, signed: bytes, change) -> None:  # noqa: ANN001
+    result = verify(change(signed), store.trust_roots())
+    assert not result.valid and result.signatures[0].intact and not result.signatures[0].unchanged
+
+
 def test_another_trust_root_fails(tmp_path: Path, signed: bytes) -> None:
     other = KeyStore(folder=tmp_path / "other", demo=True)
     result = verify(signed, other.trust_roots())

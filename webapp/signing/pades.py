@@ -2,8 +2,9 @@
 
 A document verifies only if every signature in it is cryptographically intact, its signer's
 certificate chains to a trusted root, and nothing but signatures or validation data was
-added after it: bytes changed inside a signed range break the digest, and an incremental
-update that alters the content is caught by pyHanko's difference analysis.
+added after it: bytes changed inside a signed range break the digest, anything appended
+after the last signature (an incremental update, even harmless-looking) is refused, and what
+follows an earlier signature is checked by pyHanko's difference analysis.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -27,11 +29,11 @@ from webapp.signing.keys import UnitKey
 
 log = logging.getLogger(__name__)
 
-FIELD_NAME = "ChuKySo_DonVi"
-# After the last signature nothing may change; an earlier signature may be followed by
-# another signature (a form field being filled is how a later signature shows up to it).
-_SAFE_AFTER_LAST = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
-_SAFE_BEFORE_ANOTHER = (*_SAFE_AFTER_LAST, ModificationLevel.FORM_FILLING)
+FIELD_NAME = "Chữ ký số"
+# The last signature must cover the whole file: not a byte after it, not even metadata or
+# validation data pyHanko would call harmless (B-B documents never get any). An earlier
+# signature may be followed by further signatures (to it, a signature field being filled).
+_SAFE_BEFORE_ANOTHER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,10 @@ def _check(signature: object, trust_roots: list[asn1_x509.Certificate], *, last:
         log.info("signature %s could not be validated (%s)", name, type(err).__name__)
         return SignatureCheck(field_name=name, intact=False, valid=False, trusted=False, unchanged=False,
                               signer="", signer_common_name="", signed_at=None)
-    allowed = _SAFE_AFTER_LAST if last else _SAFE_BEFORE_ANOTHER
-    unchanged = status.modification_level in allowed and status.docmdp_ok
+    if last:
+        unchanged = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    else:
+        unchanged = status.modification_level in _SAFE_BEFORE_ANOTHER and bool(status.docmdp_ok)
     subject = status.signing_cert.subject.native
     return SignatureCheck(
         field_name=name, intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
