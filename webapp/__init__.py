@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.portal.routes import bp as portal_bp
     from webapp.results.routes import init_results
     from webapp.security import init_csrf
-    from webapp.signing.routes import bp as signing_bp
+    from webapp.signing.routes import init_signing
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
     from webapp.workspace import admin_roles, apology, assignments, intake, records, slips, withdrawals  # noqa: F401  (more routes on the workspace blueprint)
@@ -64,7 +64,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(payments_bp)
     init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
     init_results(app)  # the signed result document: download for the applicant and officers
-    app.register_blueprint(signing_bp)  # /xac-minh-chu-ky: verify a signed PDF; settings: MOTCUA_SIGNING_*
+    init_signing(app)  # /xac-minh-chu-ky: verify a signed PDF; settings: MOTCUA_SIGNING_*
     return app
 
 

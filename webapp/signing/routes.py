@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 
 from webapp.signing import service
@@ -52,3 +52,10 @@ def verify_page() -> ResponseReturnValue:
         return render_template("signing/verify.html", errors=[("file", vi, en)], result=None, max_mb=MAX_MB), 422
     return render_template("signing/verify.html", errors=[], result=result, filename=upload.filename if upload
                            else "", max_mb=MAX_MB)
+
+
+def init_signing(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # pyHanko logs a traceback for every untrusted certificate path: anyone uploading a PDF signed
+    # by some other CA would fill the log. The page says so to the person who asked instead.
+    logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
