@@ -60,6 +60,9 @@ def test_the_demo_ca_is_created_once_with_private_files(tmp_path: Path) -> None:
     assert "NOT FOR PRODUCTION" in DEMO_CA_NAME
     unit = demo.unit_key(*UNIT)
     assert demo.unit_key(*UNIT).p12 == unit.p12  # issued once, then read
+    renamed = demo.unit_key(UNIT[0], "Ủy ban nhân dân phường Ninh Hải")  # the demo follows a unit's new name
+    assert renamed.p12 != unit.p12 and demo.unit_key(UNIT[0], "Ủy ban nhân dân phường Ninh Hải").p12 == renamed.p12
+    unit = demo.unit_key(*UNIT)
     assert stat.S_IMODE(demo.folder.stat().st_mode) == 0o700
     for name in (CA_KEY, f"{UNIT[0]}.p12"):
         assert stat.S_IMODE((demo.folder / name).stat().st_mode) == 0o600

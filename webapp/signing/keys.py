@@ -68,11 +68,11 @@ class KeyStore:
     def unit_key(self, code: str, name: str) -> UnitKey:
         """The unit's .p12; in the demo store it is issued by the demo CA the first time."""
         path = self._p12_path(code)
-        if not path.is_file():
-            if not self.demo:
-                raise SigningKeyMissing(f"no signing key for unit {code}: provide {path}")
-            with self._locked():
-                if not path.is_file():
+        if not path.is_file() and not self.demo:
+            raise SigningKeyMissing(f"no signing key for unit {code}: provide {path}")
+        if self.demo and not (path.is_file() and _organisation(self.certificate(code)) == name[:64]):
+            with self._locked():  # new unit, or renamed since: the demo CA issues its certificate
+                if not (path.is_file() and _organisation(self.certificate(code)) == name[:64]):
                     _issue_unit(self.folder, code, name)
         return UnitKey(unit_code=code, p12=path.read_bytes(), password=self.password)
 
@@ -122,6 +122,11 @@ def read_certificates(data: bytes) -> list[asn1_x509.Certificate]:
         return [asn1_x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
                 if kind == "CERTIFICATE"]
     return [asn1_x509.Certificate.load(data)]
+
+
+def _organisation(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(names[0].value) if names else ""
 
 
 def fingerprint(cert: x509.Certificate) -> str:
