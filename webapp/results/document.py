@@ -7,6 +7,8 @@ from datetime import datetime
 
 from webapp.pdf import FONT_FAMILY, new_document, qr_png, to_bytes
 
+_LABEL_MM = 50
+
 
 @dataclass(frozen=True)
 class ResultContent:
@@ -54,9 +56,9 @@ def render(content: ResultContent) -> bytes:
         if not value:
             continue
         pdf.set_font(FONT_FAMILY, "B", 11)
-        pdf.cell(45, 7, label + ":")
+        pdf.cell(_LABEL_MM, 7, label + ":")
         pdf.set_font(FONT_FAMILY, "", 11)
-        pdf.multi_cell(width - 45, 7, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - _LABEL_MM, 7, value, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
     top = pdf.get_y()
     pdf.image(qr_png(content.tracking_url), x=pdf.l_margin, y=top, w=32, h=32)
@@ -66,7 +68,7 @@ def render(content: ResultContent) -> bytes:
                    "Quét mã để tra cứu hồ sơ: " + content.tracking_url + "\n"
                    "Văn bản này được ký số bởi " + content.unit_name + ". Kiểm tra chữ ký tại trang "
                    "\"Xác minh chữ ký\" của Cổng dịch vụ công hoặc bằng phần mềm đọc PDF.",
-                   new_x="LMARGIN", new_y="NEXT")
+                   align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_xy(pdf.l_margin + width / 2, max(pdf.get_y(), top + 34) + 4)
     pdf.set_font(FONT_FAMILY, "B", 11)
     pdf.multi_cell(width / 2, 6, "THỦ TRƯỞNG CƠ QUAN\n(đã ký số)", align="C", new_x="LMARGIN", new_y="NEXT")
