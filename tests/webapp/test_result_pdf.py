@@ -21,6 +21,7 @@ from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
 from webapp.jobs.models import OutboxMessage
+from webapp.jobs.tasks import sign_result
 from webapp.results import service as results
 from webapp.signing.service import check
 
@@ -40,16 +41,11 @@ def _step(api: Api, user: str, element_id: str, data: dict) -> dict:
 
 
 def _run_signing_jobs(app: Flask) -> list[int | None]:
-    """What the worker does for ``result.sign`` rows, here and now (the job calls the same function)."""
+    """What the worker does for ``result.sign`` rows, here and now: the job's own body."""
     with app.app_context():
         rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.job == "result.sign")
                                   .order_by(OutboxMessage.id)).all()
-        issued = []
-        for row in rows:
-            document = results.issue(**row.payload)
-            db.session.commit()
-            issued.append(document.id if document is not None else None)
-        return issued
+        return [sign_result.run(outbox_id=row.id, **row.payload) for row in rows]
 
 
 def _approved(api: Api) -> str:
