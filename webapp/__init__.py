@@ -39,7 +39,9 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.payments.routes import bp as payments_bp
     from webapp.portal import citizen_steps  # noqa: F401  (the citizen's own steps, on the portal blueprint)
     from webapp.portal.routes import bp as portal_bp
+    from webapp.results.routes import init_results
     from webapp.security import init_csrf
+    from webapp.signing.routes import init_signing
     from webapp.studio import test_run  # noqa: F401  (its routes join the studio blueprint)
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
@@ -75,6 +77,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_notifications(app)  # templates, e-mail connector (MOTCUA_SMTP_*), inbox and demo mailbox pages
     app.register_blueprint(payments_bp)
     init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
+    init_results(app)  # the signed result document: download for the applicant and officers
+    init_signing(app)  # /xac-minh-chu-ky: verify a signed PDF; settings: MOTCUA_SIGNING_*
     return app
 
 

@@ -10,6 +10,8 @@
     motcua demo seed                               demo units, accounts and tokens (idempotent)
     motcua jobs health [--timeout S] | failed      background jobs: workers, backlog, probe; failed jobs
     motcua pdf-templates check [DIR]               render desk forms 01-07 from DIR (default MOTCUA_PDF_TEMPLATES)
+    motcua signing init                            demo CA and unit certificates (or check real keys); fingerprints
+    motcua verify-pdf FILE [--trust PEM]           check a signed PDF (exit 0 valid, 1 invalid, 2 unreadable)
 
 Settings come from MOTCUA_* environment variables (webapp/settings.py).
 """
@@ -36,6 +38,7 @@ from webapp.accounts.passwords import WeakPassword, hash_password
 from webapp.extensions import db
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.signing import cli as signing_cli
 
 
 def _out(text: str = "") -> None:
@@ -336,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("path", nargs="?", help="folder of mau_NN.yaml files (default MOTCUA_PDF_TEMPLATES)")
     demo = add("demo", cmd_demo, "demo data")
     demo.add_argument("action", choices=["seed"])
+    signing_cli.add_commands(add)
     return parser
 
 

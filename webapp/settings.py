@@ -50,6 +50,11 @@ MOTCUA_PAYMENT_MERCHANT   merchant code the gateway issued. Default (local fake 
 MOTCUA_PAYMENT_SECRET     shared HMAC secret the gateway issued (16+ characters). Default (local fake only):
                           a development value
 MOTCUA_PAYMENT_MAX_AGE    seconds a signed gateway answer stays acceptable. Default: 900
+MOTCUA_SIGNING_DIR        folder with each unit's signing key as <UNIT CODE>.p12 (key, certificate, chain from a
+                          licensed CA) and ca.pem, the root certificate(s) trusted when verifying signatures.
+                          Default: none, i.e. MOTCUA_DATA_DIR/signing/ with a local demo CA ("NOT FOR
+                          PRODUCTION") created on first use and a certificate per unit issued as it first signs
+MOTCUA_SIGNING_PASSWORD   the password of the .p12 files in MOTCUA_SIGNING_DIR. Default: none (unencrypted)
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ class Settings:
     migrations_dir: Path = REPO_ROOT / "migrations"
     smtp: SmtpSettings = SmtpSettings()
     demo_mailbox: bool = True
+    signing_dir: Path | None = None
+    signing_password: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -113,6 +120,8 @@ class Settings:
             timer_lease_seconds=float(env.get("MOTCUA_TIMER_LEASE_SECONDS") or 300),
             deadline_warn_days=int(env.get("MOTCUA_DEADLINE_WARN_DAYS") or 1),
             deadline_scan_seconds=float(env.get("MOTCUA_DEADLINE_SCAN_SECONDS") or 600),
+            signing_dir=Path(env["MOTCUA_SIGNING_DIR"]) if env.get("MOTCUA_SIGNING_DIR") else None,
+            signing_password=env.get("MOTCUA_SIGNING_PASSWORD") or None,
         )
 
     def __post_init__(self) -> None:

@@ -253,7 +253,8 @@ def test_the_zalo_fake_rejects_what_zalo_rejects() -> None:
 def _run_jobs(app: Flask, after: int) -> int:
     """What the worker does, in order and in this process: every outbox row after ``after``."""
     with app.app_context():
-        rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id > after)
+        rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id > after,
+                                                                 OutboxMessage.job == "notify.status_changed")
                                   .order_by(OutboxMessage.id)).all()
         for row in rows:
             assert row.job == "notify.status_changed"

@@ -38,14 +38,7 @@ def store_document(dossier: Dossier, *, component: str, filename: str, data: byt
     content_type, signatures = _SIGNATURES[extension]
     if not data.startswith(signatures):
         raise DossierError(422, "content_mismatch", f"the content is not {extension}")
-    digest = hashlib.sha256(data).hexdigest()
-    key = f"uploads/{digest[:2]}/{digest}"
-    path = Path(current_app.instance_path) / key
-    if not path.exists():  # content-addressed: the same scan uploaded twice is stored once
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(path)  # atomic: a crash never leaves half a file under the final name
+    digest, key = store_bytes(data)
     document = Document(dossier_id=dossier.id, component=component, filename=Path(filename).name[:255],
                         content_type=content_type, size=len(data), sha256=digest, storage_key=key,
                         uploaded_by_id=actor_id)
@@ -54,3 +47,20 @@ def store_document(dossier: Dossier, *, component: str, filename: str, data: byt
     record("document.uploaded", actor_id=actor_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id, component=component, size=len(data), sha256=digest)
     return document
+
+
+def store_bytes(data: bytes) -> tuple[str, str]:
+    """Write ``data`` to content-addressed storage; returns (sha256, storage key)."""
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"uploads/{digest[:2]}/{digest}"
+    path = Path(current_app.instance_path) / key
+    if not path.exists():  # content-addressed: the same scan uploaded twice is stored once
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(path)  # atomic: a crash never leaves half a file under the final name
+    return digest, key
+
+
+def read_bytes(document: Document) -> bytes:
+    return (Path(current_app.instance_path) / document.storage_key).read_bytes()

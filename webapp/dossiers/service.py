@@ -465,6 +465,8 @@ def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, acto
         dossier.finished_at = dossier.finished_at or at
     # The citizen hears of it once the change commits (transactional outbox).
     jobs.enqueue("notify.status_changed", dossier_id=dossier.id, status=int(code))
+    if code == DossierStatus.RESULT_READY:  # every procedure: the signed result document (webapp/results)
+        jobs.enqueue("result.sign", dossier_id=dossier.id)
 
 
 def _legal_due(dossier: Dossier) -> datetime | None:

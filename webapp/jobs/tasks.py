@@ -50,3 +50,14 @@ def fire_timers(self, *, outbox_id: int, dossier_id: int) -> bool:  # noqa: ANN0
 def scan_deadlines() -> int:
     """Beat: warn officers of dossiers approaching their due date, once each; returns the alerts written."""
     return deadlines.scan(now=now_vn()).alerts
+
+
+@shared_task(name="result.sign", soft_time_limit=60, time_limit=120)
+def sign_result(*, outbox_id: int, dossier_id: int) -> int | None:
+    """Render and sign the dossier's result document (idempotent: an issued one is kept)."""
+    from webapp.extensions import db
+    from webapp.results import service as results
+
+    document = results.issue(dossier_id=dossier_id)
+    db.session.commit()
+    return document.id if document is not None else None
