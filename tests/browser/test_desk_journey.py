@@ -1,8 +1,12 @@
 """The one-stop desk end to end in a real browser: a paper dossier received at the desk with a
 scanned component and its fee paid there, processed by the specialist, approved by the leader,
-returned by the desk."""
+returned by the desk, and the signed result verified."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import time
 
 from tests.browser.test_journeys import DECLARATION, _fill
 from tests.live_server import LiveServer, motcua
@@ -92,9 +96,28 @@ def test_desk_specialist_leader_and_desk_again_take_a_paper_dossier_to_its_retur
     else:
         page.locator('[name="f.hinh_thuc_tra"][value="tai_quay"]').check()
     page.get_by_role("button", name="Hoàn thành bước").click()
-    desk.close()
 
     token = motcua(live.env, "create-token", "--user", "tiepnhan").strip()
     status, seen = live.api("GET", f"/dossiers/{code}", token)
     assert status == 200 and seen["status"] == 10 and seen["channel"] == 1
-    assert [s for s in seen["history"] if s["kind"] == "completed"]
+
+    # 7. The result document, signed by the commune by a background job, verifies; a tampered copy does not.
+    signed = None
+    for _ in range(60):
+        answer = page.request.get(f"{live.url}/can-bo/ho-so/{code}/ket-qua.pdf")
+        if answer.status == 200:
+            signed = answer.body()
+            break
+        time.sleep(1)
+    desk.close()
+    assert signed is not None and signed.startswith(b"%PDF-")
+    result = tmp_path / "ket-qua.pdf"
+    result.write_bytes(signed)
+    verdict = motcua(live.env, "verify-pdf", str(result))
+    assert "Ủy ban nhân dân phường Nam Định" in verdict and verdict.strip().endswith("VALID")
+    tampered = tmp_path / "sua.pdf"
+    tampered.write_bytes(signed.replace(b"/Producer", b"/Producex", 1) if b"/Producer" in signed
+                         else signed[:400] + bytes([signed[400] ^ 1]) + signed[401:])
+    checked = subprocess.run([sys.executable, "-m", "webapp.cli", "verify-pdf", str(tampered)], env=live.env,
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode != 0 and "VALID" not in checked.stdout.replace("INVALID", "")
