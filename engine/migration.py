@@ -38,7 +38,8 @@ _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 _UNDER_WAY = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _TEXTS: dict[str, tuple[str, str]] = {
     "same_version": ("Hồ sơ đã ở phiên bản này.", "The dossier is already on this version."),
-    "other_procedure": ("Phiên bản mới thuộc thủ tục khác ({slug}).", "The new version belongs to another procedure ({slug})."),
+    "other_procedure": ("Phiên bản mới thuộc thủ tục khác ({slug}).",
+                        "The new version belongs to another procedure ({slug})."),
     "finished": ("Hồ sơ đã kết thúc, không cần chuyển.", "The dossier has finished; there is nothing to move."),
     "failed": ("Hồ sơ đang lỗi; xử lý lỗi trước khi chuyển phiên bản.",
                "The dossier has failed; deal with the failure before moving it."),
@@ -167,7 +168,8 @@ def _task_obstacles(task: Task, old: Procedure, new: Procedure, spec: BpmnProces
         if before.lane != after.lane:
             found.append(Obstacle("lane_changed", {**step, "old": before.lane or "-", "new": after.lane or "-"}))
         if before.message != after.message:
-            found.append(Obstacle("message_changed", {**step, "old": before.message or "-", "new": after.message or "-"}))
+            found.append(Obstacle("message_changed",
+                                  {**step, "old": before.message or "-", "new": after.message or "-"}))
     parent = task.parent
     if parent is not None and parent.task_spec.name not in {s.name for s in new_spec.inputs} \
             and parent.task_spec.name in {s.name for s in task.task_spec.inputs}:

@@ -237,7 +237,8 @@ def build(schema: Mapping[str, Any], ui: Mapping[str, Any], rows: list[Row]) -> 
             row.key = make_key(row.label, taken | {r.key for r in rows})
         if not KEY_PATTERN.fullmatch(row.key or ""):
             table.problems.append(RowProblem(
-                index, f"Dòng {number}: mã trường “{row.key}” chỉ gồm chữ thường không dấu, số và dấu _, bắt đầu bằng chữ.",
+                index,
+                f"Dòng {number}: mã trường “{row.key}” chỉ gồm chữ thường không dấu, số và dấu _, bắt đầu bằng chữ.",
                 f"Row {number}: the key “{row.key}” must be lower-case letters, digits and _, starting with a letter."))
         elif row.key in taken:
             table.problems.append(RowProblem(index, f"Dòng {number}: mã trường “{row.key}” bị trùng.",
