@@ -271,7 +271,9 @@ def apply(schema: Mapping[str, Any], ui: Mapping[str, Any], rows: list[Row]) -> 
         base = copy.deepcopy(dict(base)) if isinstance(base, Mapping) else {}
         entry = new_ui.pop(row.original, None) if row.original else None
         entry = dict(entry) if isinstance(entry, Mapping) else {}
-        if row.kind == "group":
+        if row.kind == "group":  # kept by reference; only its own title (next to a $ref, it wins) changes
+            if row.label:
+                base["title"] = row.label
             properties[row.key] = base
         else:
             properties[row.key] = _field_schema(base, entry, row)
