@@ -138,6 +138,8 @@ def test_field_list_refuses_bad_rows_and_keeps_what_was_typed(app: Flask, client
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "Dòng 1: nhập tên trường" in text and "Dòng 2: mã trường “Ghi Chú!”" in text
+    summary = html.fromstring(text).cssselect(".error-summary a")
+    assert [a.get("href") for a in summary] == ["#row-0", "#row-1"]  # each problem links to its row
     assert ("rows-1-key", "Ghi Chú!") in _fields(text, "#form-editor")
     assert _versions(app) == before
 
@@ -175,7 +177,7 @@ def test_json_mode_shows_every_problem_and_saves_nothing(app: Flask, client: Fla
     refused = _post(client, EDITOR, page, {"schema_json": json.dumps(dangling)}, button=("save", "1"))
     assert refused.status_code == 422 and "khong-co.schema.json" in refused.get_data(as_text=True)
     assert _versions(app) == before
-    fine = json.loads(_stored_form(app, 1)[0] and json.dumps(_stored_form(app, 1)[0]))
+    fine = _stored_form(app, 1)[0]
     fine["properties"]["ghi_chu"]["title"] = "Ghi chú thêm"
     preview = client.post(EDITOR + "/xem-truoc", data={**dict(_fields(page, "#form-editor")),
                                                        "schema_json": json.dumps(fine, ensure_ascii=False)})

@@ -41,8 +41,18 @@ class Editor:
     schema_text: str = ""
     ui_text: str = ""
     rows: list[fieldlist.Row] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    row_problems: dict[int, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # about the whole form
+    row_problems: dict[int, list[str]] = field(default_factory=dict)  # about one row of the field list
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.problems or self.row_problems)
+
+    @property
+    def summary(self) -> list[tuple[str, str | None]]:
+        """Every problem with the id of the row it is about (the summary links to it), if any."""
+        rows = [(m, f"row-{i}") for i, messages in sorted(self.row_problems.items()) for m in messages]
+        return [(m, None) for m in self.problems] + rows
 
 
 def _t(vi: str, en: str) -> str:
@@ -75,11 +85,11 @@ def form_editor(slug: str, number: int, name: str) -> ResponseReturnValue:
         editor = _from_version(version, name, "json" if request.args.get("che-do") == "json" else "fields")
         return _page(version, name, editor)
     editor = _from_post(request.form)
-    if request.form.get("save") is not None and not editor.problems:
+    if request.form.get("save") is not None and not editor.has_problems:
         stored = _save(version, name, editor, officer.account_id)
         if stored is not None:
             return stored
-    return _page(version, name, editor, status=422 if editor.problems else 200)
+    return _page(version, name, editor, status=422 if editor.has_problems else 200)
 
 
 @bp.post("/<slug>/phien-ban/<int:number>/bieu-mau/<name>/xem-truoc")
@@ -141,9 +151,10 @@ def _from_post(form: Any) -> Editor:
     action = fieldlist.row_action(form)
     if table.problems:
         for problem in table.problems:
-            editor.row_problems.setdefault(problem.index if problem.index is not None else -1, []).append(
-                problem.message(current_lang()))
-        editor.problems = [p.message(current_lang()) for p in table.problems]
+            if problem.index is None:
+                editor.problems.append(problem.message(current_lang()))
+            else:
+                editor.row_problems.setdefault(problem.index, []).append(problem.message(current_lang()))
         editor.rows = fieldlist.apply_action(table.rows, action) if action else table.rows
         return editor
     editor.schema, editor.ui = fieldlist.apply(schema, ui, table.rows)
