@@ -19,6 +19,15 @@
     if (timer) { clearTimeout(timer); }
     timer = setTimeout(refresh, 500);
   }
+  // The options box matters only for a choice field: hide it for the other types (shown without JS).
+  function showOptions() {
+    var boxes = form.querySelectorAll("[data-only-for-kind]");
+    for (var i = 0; i < boxes.length; i++) {
+      var kind = document.getElementById(boxes[i].getAttribute("data-only-for-kind"));
+      boxes[i].hidden = !!kind && kind.value !== "select";
+    }
+  }
   form.addEventListener("input", later);
-  form.addEventListener("change", later);
+  form.addEventListener("change", function () { showOptions(); later(); });
+  showOptions();
 }());
