@@ -107,3 +107,63 @@ def test_a_new_required_field_the_submitted_data_lacks_is_refused(engine: Engine
     assert [o.code for o in found] == ["data_no_longer_fits"]
     assert "Số điện thoại liên hệ" in found[0].message("vi")
     assert found[0].message("en").startswith("The data submitted at the step")
+
+
+def test_a_dossier_between_two_parallel_agencies_moves_and_joins_on_the_new_version(engine: Engine) -> None:
+    """The police have finished, social insurance has not: the join already waits for one branch."""
+    slug = "lien-thong-khai-sinh"
+    procedure = engine.load(library_package(slug))
+    instance, _ = engine.start(procedure, sample(slug, "to-khai"), now=MONDAY_9AM)
+    answers = [("tiep_nhan_ho_so", {"ket_qua_tiep_nhan": "tiep_nhan"}),
+               ("tham_dinh_xu_ly", sample(slug, "tham-dinh")), ("phe_duyet", {"ket_qua_phe_duyet": "phe_duyet"}),
+               ("dang_ky_thuong_tru", sample(slug, "dang-ky-thuong-tru"))]
+    for element_id, data in answers:
+        task = next(t for t in engine.ready_tasks(instance) if t.element_id == element_id)
+        engine.complete(instance, task.id, data, now=MONDAY_9AM)
+    assert [t.element_id for t in engine.ready_tasks(instance)] == ["cap_the_bhyt"]
+    files = dict(library_package(slug).files)
+    path = f"bpmn/{slug}/process.bpmn"
+    old_name = 'id="tra_ket_qua" name="Trả kết quả liên thông"'.encode()
+    assert old_name in files[path]
+    files[path] = files[path].replace(old_name, 'id="tra_ket_qua" name="Trả ba kết quả"'.encode(), 1)
+    new = engine.load(PackageSource(slug, files))
+    assert obstacles(instance, new) == []
+    moved = migrate(engine, engine.deserialize(procedure, engine.serialize(instance)), new)
+    task = engine.ready_tasks(moved)[0]
+    assert task.element_id == "cap_the_bhyt"
+    engine.complete(moved, task.id, sample(slug, "cap-the-bhyt"), now=MONDAY_9AM)
+    after = engine.ready_tasks(moved)
+    assert [(t.element_id, t.name) for t in after] == [("tra_ket_qua", "Trả ba kết quả")]
+    advance = engine.complete(moved, after[0].id, sample(slug, "tra-ket-qua"), now=MONDAY_9AM)
+    assert advance.completed and moved.data["ma_the"] == "TE1350123456789"
+
+
+def _with_a_second_check(text: bytes) -> bytes:
+    """khai-sinh with a new step "Kiểm tra lại" between processing and approval."""
+    step = (b'<bpmn:userTask id="kiem_tra_lai" name="Ki\xe1\xbb\x83m tra l\xe1\xba\xa1i">'
+            b'<bpmn:extensionElements><spiffworkflow:properties>'
+            b'<spiffworkflow:property name="formJsonSchemaFilename" value="bo-sung.schema.json"/>'
+            b'</spiffworkflow:properties></bpmn:extensionElements>'
+            b'<bpmn:incoming>Flow_tham_dinh_phe_duyet</bpmn:incoming><bpmn:outgoing>Flow_kiem_tra_phe_duyet</bpmn:outgoing>'
+            b'</bpmn:userTask>\n    ')
+    flow = b'<bpmn:sequenceFlow id="Flow_tham_dinh_phe_duyet" sourceRef="tham_dinh_xu_ly" targetRef="phe_duyet"/>'
+    assert flow in text
+    added = b'<bpmn:sequenceFlow id="Flow_kiem_tra_phe_duyet" sourceRef="kiem_tra_lai" targetRef="phe_duyet"/>'
+    text = text.replace(flow, flow.replace(b'targetRef="phe_duyet"', b'targetRef="kiem_tra_lai"') + added)
+    text = text.replace(b'<bpmn:userTask id="phe_duyet"', step + b'<bpmn:userTask id="phe_duyet"', 1)
+    text = text.replace(b"<bpmn:incoming>Flow_tham_dinh_phe_duyet</bpmn:incoming>\n",
+                        b"<bpmn:incoming>Flow_kiem_tra_phe_duyet</bpmn:incoming>\n", 1)
+    return text.replace(b"<bpmn:flowNodeRef>tham_dinh_xu_ly</bpmn:flowNodeRef>",
+                        b"<bpmn:flowNodeRef>tham_dinh_xu_ly</bpmn:flowNodeRef><bpmn:flowNodeRef>kiem_tra_lai"
+                        b"</bpmn:flowNodeRef>", 1)
+
+
+def test_a_step_the_new_version_inserts_ahead_is_taken_after_the_move(engine: Engine) -> None:
+    instance = _waiting_at_processing(engine)
+    new = engine.load(_variant({BPMN: _with_a_second_check(library_package(SLUG).files[BPMN])}))
+    assert new.elements["kiem_tra_lai"].lane == "chuyen_vien_ho_tich"
+    moved = migrate(engine, instance, new)
+    task = engine.ready_tasks(moved)[0]
+    engine.complete(moved, task.id, sample(SLUG, "tham-dinh"), now=MONDAY_9AM)
+    # The tree ahead was predicted again from the new diagram: the new step comes before the approval.
+    assert [t.element_id for t in engine.ready_tasks(moved)] == ["kiem_tra_lai"]
