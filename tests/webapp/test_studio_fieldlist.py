@@ -56,6 +56,15 @@ def test_renaming_changing_kind_and_removing() -> None:
     assert ui["ui:order"] == ["ngay_sinh", "ten_day_du", "dia_chi", "uu_tien"]
 
 
+def test_required_names_defined_elsewhere_are_kept() -> None:
+    schema = {**SCHEMA, "required": ["ho_ten", "ly_do"], "then": {"properties": {"ly_do": {"type": "string"}}}}
+    rows = rows_from_schema(schema, UI)
+    assert apply(schema, UI, build(schema, UI, rows).rows)[0]["required"] == ["ho_ten", "ly_do"]
+    for row in rows:
+        row.required = False
+    assert apply(schema, UI, build(schema, UI, rows).rows)[0]["required"] == ["ly_do"]
+
+
 def test_moves_stay_inside_the_list() -> None:
     rows = [Row(key=k, label=k) for k in "abc"]
     assert [r.key for r in apply_action(rows, ("up", 0))] == ["a", "b", "c"]

@@ -284,7 +284,9 @@ def apply(schema: Mapping[str, Any], ui: Mapping[str, Any], rows: list[Row]) -> 
         new_ui.pop(removed, None)
     new_schema["type"] = "object"
     new_schema["properties"] = properties
-    required = [r.key for r in rows if r.required]
+    # Names required at the top but defined elsewhere (e.g. only under a condition) are not rows: keep them.
+    elsewhere = [k for k in schema.get("required") or [] if isinstance(k, str) and k not in base_properties]
+    required = list(dict.fromkeys([r.key for r in rows if r.required] + elsewhere))
     if required:
         new_schema["required"] = required
     else:
