@@ -98,6 +98,9 @@ def test_field_list_add_fill_reorder_remove_and_save_without_javascript(app: Fla
     page = client.get(EDITOR).get_data(as_text=True)
     assert _fields(page, "#form-editor").count(("rows-count", "2")) == 1
     before = _versions(app)
+    unchanged = _post(client, EDITOR, page, button=("save", "1"))
+    assert unchanged.status_code == 302 and unchanged.headers["Location"].endswith("/phien-ban/1/bieu-mau/bo-sung")
+    assert _versions(app) == before  # the same form again is no new version
 
     page = _post(client, EDITOR, page, button=("row-add", "1")).get_data(as_text=True)
     assert ("rows-count", "3") in _fields(page, "#form-editor")

@@ -171,6 +171,10 @@ def _from_post(form: Any) -> Editor:
 
 def _save(version: ProcedureVersion, name: str, editor: Editor, actor_id: int) -> ResponseReturnValue | None:
     schema_path, ui_path = drafts.form_paths(version, name)
+    before = _from_version(version, name, editor.mode)
+    if (editor.schema, editor.ui) == (before.schema, before.ui):  # only the layout of the JSON would differ
+        flash(_t("Không có thay đổi nào để lưu.", "Nothing changed; nothing to save."), "info")
+        return redirect(url_for("studio.form_editor", slug=version.procedure.slug, number=version.number, name=name))
     changes = {schema_path: drafts.dump_json(editor.schema), ui_path: drafts.dump_json(editor.ui)}
     try:
         stored, created = drafts.store_edit(version, changes, actor_id=actor_id)

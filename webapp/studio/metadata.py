@@ -85,6 +85,9 @@ def metadata_editor(slug: str, number: int) -> ResponseReturnValue:
     merged = {**{k: v for k, v in current.items() if k not in EDITABLE}, **data}
     merged = {k: merged[k] for k in [*current, *data] if k in merged}  # the file's own order, new keys last
     problems = [p.format(lang) for p in schema_problems(metadata_validator(), merged, path, "metadata_invalid")]
+    if not problems and merged == current:
+        flash("Nothing changed; nothing to save." if lang == "en" else "Không có thay đổi nào để lưu.", "info")
+        return redirect(url_for("studio.version_page", slug=slug, number=number))
     if not problems:
         try:
             stored, created = drafts.store_edit(version, {path: _dump(path, merged)}, actor_id=officer.account_id)
