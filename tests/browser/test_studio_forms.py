@@ -45,4 +45,9 @@ def test_rows_are_added_without_javascript_on_a_phone(browser, live: LiveServer)
     page.get_by_role("button", name="Xem trước", exact=True).click()
     assert page.locator("#xem-truoc").get_by_label("Số điện thoại").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.goto(live.url + "/thiet-ke/khai-sinh/phien-ban/1/thong-tin")
+    assert page.get_by_label("Mã thủ tục (Cơ sở dữ liệu quốc gia)").input_value() == "1.001193"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if os.environ.get("MOTCUA_SCREENSHOTS"):
+        page.screenshot(path=os.environ["MOTCUA_SCREENSHOTS"] + "/metadata.png", full_page=True)
     context.close()
