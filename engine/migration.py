@@ -85,7 +85,7 @@ class MigrationRefused(Exception):
         super().__init__("; ".join(o.message("en") for o in obstacles))
 
 
-def obstacles(instance: Instance, new: Procedure, lang: str = "vi") -> list[Obstacle]:
+def obstacles(instance: Instance, new: Procedure) -> list[Obstacle]:
     """Everything that makes moving ``instance`` to ``new`` unsafe; empty when it is safe."""
     old = instance.procedure
     if new.slug != old.slug:
@@ -104,7 +104,7 @@ def obstacles(instance: Instance, new: Procedure, lang: str = "vi") -> list[Obst
             continue
         for task in _kept(tree):
             found.extend(_task_obstacles(task, old, new, spec))
-    found.extend(_data_obstacles(workflow, old, new, lang))
+    found.extend(_data_obstacles(workflow, old, new))
     return list(dict.fromkeys(found))  # one sentence per distinct reason, in order
 
 
@@ -177,7 +177,7 @@ def _task_obstacles(task: Task, old: Procedure, new: Procedure, spec: BpmnProces
     return found
 
 
-def _data_obstacles(workflow: BpmnWorkflow, old: Procedure, new: Procedure, lang: str) -> list[Obstacle]:
+def _data_obstacles(workflow: BpmnWorkflow, old: Procedure, new: Procedure) -> list[Obstacle]:
     """The latest data each step with a form submitted, checked against that step's form in ``new``."""
     latest: dict[str, Task] = {}
     for tree in (workflow, *workflow.subprocesses.values()):
@@ -195,7 +195,7 @@ def _data_obstacles(workflow: BpmnWorkflow, old: Procedure, new: Procedure, lang
             continue
         names = _top_level_names(form.schema)
         submitted = {k: v for k, v in task.data.items() if k in names}
-        errors = [e for e in forms.validate(form, submitted, lang) if e.code != "field_additional"]
+        errors = [e for e in forms.validate(form, submitted, "vi") if e.code != "field_additional"]
         if errors:
             detail = "; ".join(e.message for e in errors[:5])
             detail_en = "; ".join(e.message for e in forms.validate(form, submitted, "en")

@@ -303,3 +303,5 @@ def test_an_unsafe_move_is_explained_and_refused(app: Flask, client: FlaskClient
     assert refused.status_code == 409
     with app.app_context():
         assert db.session.scalar(sa.select(Dossier).where(Dossier.code == code)).procedure_version.number == 1
+    english = client.get(url + "?lang=en").get_data(as_text=True)
+    assert "no longer satisfies its new form: Enter Số điện thoại liên hệ." in english

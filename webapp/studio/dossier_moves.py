@@ -73,7 +73,7 @@ def _check(dossier: Dossier) -> tuple[MoveCheck, Instance | None]:
     steps = [t.name for t in procedures.engine().ready_tasks(instance)]
     if target is None:
         return MoveCheck(dossier, None, [], steps), instance
-    found = obstacles(instance, procedures.compiled(target), current_lang())
+    found = obstacles(instance, procedures.compiled(target))
     return MoveCheck(dossier, target, found, steps), instance
 
 
