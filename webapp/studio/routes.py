@@ -135,3 +135,7 @@ def publish(slug: str, number: int) -> ResponseReturnValue:
     db.session.commit()
     flash(f"Đã công bố {slug} phiên bản {number}: hồ sơ mới dùng phiên bản này ngay.", "info")
     return redirect(url_for("studio.index"))
+
+
+# Pages in their own modules, registered on this blueprint when it is imported.
+from webapp.studio import dossier_moves, forms_editor, metadata  # noqa: E402,F401
