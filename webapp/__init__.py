@@ -42,7 +42,6 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.results.routes import init_results
     from webapp.security import init_csrf
     from webapp.signing.routes import init_signing
-    from webapp.studio import test_run  # noqa: F401  (its routes join the studio blueprint)
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
 
