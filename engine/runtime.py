@@ -11,6 +11,8 @@ status code, the failure if any, and the due time of each ready human step.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -189,11 +191,12 @@ class Engine:
         connectors: ConnectorRegistry | None = None,
         calendar: WorkingCalendar | None = None,
         script_time_limit: float = DEFAULT_TIME_LIMIT,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.connectors = connectors or default_registry()
         self.calendar = calendar or WorkingCalendar()
         self.procedures = ProcedureCache(self.connectors)
-        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit)
+        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit, sleep)
         self.serializer = StateSerializer()
 
     # --- procedures ------------------------------------------------------------------
@@ -421,6 +424,8 @@ class Engine:
             params.update(detail=render("connector_failed", "vi", name=cause.name, detail=str(cause.error)),
                           detail_en=render("connector_failed", "en", name=cause.name, detail=str(cause.error)),
                           retryable=cause.error.retryable)
+            if cause.code:
+                params["error_code"] = cause.code
         else:
             params["detail"] = str(cause or err)
         self._set_failure(instance, advance, Failure("instance_failed", element_id, params))
