@@ -184,6 +184,9 @@ class FakePopulationRegistry:
     name: str = "dan_cu.tra_cuu"
     required_params: frozenset[str] = frozenset({"so_dinh_danh"})
     optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"found", "person"})
+    timeout: float = DEFAULT_TIMEOUT
+    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=0.5)
 
     def call(self, params: Mapping[str, Any]) -> Any:
         self.calls.append(dict(params))
@@ -216,6 +219,7 @@ class FakeSmsGateway:
     name: str = "sms.gui"
     required_params: frozenset[str] = frozenset({"so_dien_thoai", "noi_dung"})
     optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"message_id"})
 
     def call(self, params: Mapping[str, Any]) -> Any:
         if self.fail_next:
@@ -246,4 +250,19 @@ def default_registry() -> ConnectorRegistry:
 
     registry.register(FakeZaloOa())
     registry.register(SmtpMailer())  # the local SMTP sink; the web app points it at MOTCUA_SMTP_*
+    register_fakes(registry)
     return registry
+
+
+def register_fakes(registry: ConnectorRegistry) -> None:
+    """Public post, national portal and judicial records, each against its local fake."""
+    from engine.criminal_records import FakeJudicialRecords
+    from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
+    from engine.post import FakePostOffice, PostShipment, PostTracking
+
+    office = FakePostOffice()
+    registry.register(PostShipment(office))
+    registry.register(PostTracking(office))
+    for connector in portal_connectors(PortalClient(FakeNationalPortal())):
+        registry.register(connector)
+    registry.register(FakeJudicialRecords())
