@@ -3,18 +3,17 @@ and courts) whether a person has convictions on record, for a criminal-record ce
 
 The real exchange goes to another agency and is slow: it can time out or answer "busy", and
 is worth retrying; a request it cannot match (wrong identity number format) is refused for good.
-The local fake answers from its own records; ``fail_next`` / ``delay_next`` make the next
-calls fail or hang longer than the time limit.
+The local fake answers from its own records; its ``controls`` make the next calls fail or
+hang longer than the time limit.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.connectors import ConnectorError, RetryPolicy
+from engine.connectors import ConnectorError, FakeControls, RetryPolicy
 
 
 @dataclass
@@ -23,8 +22,7 @@ class FakeJudicialRecords:
     the offences a certificate would list (none for most people)."""
 
     convictions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    fail_next: list[ConnectorError] = field(default_factory=list)
-    delay_next: list[float] = field(default_factory=list)
+    controls: FakeControls = field(default_factory=FakeControls)
     calls: list[str] = field(default_factory=list)  # dossier codes asked about, in order
     name: str = "ly_lich_tu_phap.xac_minh"
     required_params: frozenset[str] = frozenset({"ma_ho_so", "so_dinh_danh", "ho_ten", "ngay_sinh"})
@@ -36,11 +34,8 @@ class FakeJudicialRecords:
     error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "xac_minh_khong_duoc"})
 
     def call(self, params: Mapping[str, Any]) -> Any:
-        if self.delay_next:
-            time.sleep(self.delay_next.pop(0))
         self.calls.append(str(params["ma_ho_so"]))
-        if self.fail_next:
-            raise self.fail_next.pop(0)
+        self.controls.before_call()
         number = str(params["so_dinh_danh"])
         if len(number) != 12 or not number.isdigit():
             raise ConnectorError("invalid identity number", retryable=False)

@@ -4,19 +4,17 @@
 ``buu_chinh.tra_cuu`` reads where the parcel is. The local fake keeps the shipments it
 booked and behaves like the carrier's API: a second booking for the same dossier returns
 the first shipment (so a retry after a lost answer sends one parcel), an address without
-province or street is refused, and ``fail_next`` / ``delay_next`` make the next calls fail
-or hang.
+province or street is refused, and :class:`FakeControls` make the next calls fail or hang.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.connectors import ConnectorError, RetryPolicy, mobile_number
+from engine.connectors import ConnectorError, FakeControls, RetryPolicy, mobile_number
 
 TRACKING_STATES = ("da_nhan_gui", "dang_van_chuyen", "da_phat", "phat_khong_thanh_cong")
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
@@ -39,26 +37,12 @@ def is_tracking_number(text: str) -> bool:
 
 
 @dataclass
-class _Controls:
-    """What tests and the demo can make the next calls do."""
-
-    fail_next: list[ConnectorError] = field(default_factory=list)
-    delay_next: list[float] = field(default_factory=list)  # seconds a call hangs before answering
-
-    def before_call(self) -> None:
-        if self.delay_next:
-            time.sleep(self.delay_next.pop(0))
-        if self.fail_next:
-            raise self.fail_next.pop(0)
-
-
-@dataclass
 class FakePostOffice:
     """The carrier's side: shipments by tracking number, and by dossier code for idempotency."""
 
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_dossier: dict[str, str] = field(default_factory=dict)
-    controls: _Controls = field(default_factory=_Controls)
+    controls: FakeControls = field(default_factory=FakeControls)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def book(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -206,9 +206,13 @@ class Engine:
 
     # --- instances -------------------------------------------------------------------
     def start(
-        self, procedure: Procedure, data: dict[str, Any], *, now: datetime | None = None, lang: str = "vi"
+        self, procedure: Procedure, data: dict[str, Any], *, now: datetime | None = None, lang: str = "vi",
+        context: dict[str, Any] | None = None,
     ) -> tuple[Instance, Advance]:
         """Validate the start form's data and run the process up to its first waiting point.
+
+        ``context`` adds what the citizen does not type but connectors need, such as the dossier
+        code (``ma_ho_so``) and the channel (``kenh``).
 
         Decision tables read the fee amounts from the metadata as ``muc_phi`` and
         ``muc_phi_truc_tuyen`` (online), so a province overlay that changes a fee changes what
@@ -220,6 +224,7 @@ class Engine:
         instance = Instance(procedure, workflow)
         first = workflow.get_next_task(state=TaskState.READY)
         first.data.update(data)
+        first.data.update(context or {})
         first.data["submitted_on"] = now.date().isoformat()
         first.data["muc_phi"] = fee_amounts(procedure.metadata, online=False)
         first.data["muc_phi_truc_tuyen"] = fee_amounts(procedure.metadata, online=True)

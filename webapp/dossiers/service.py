@@ -86,13 +86,17 @@ def submit(principal: Principal, sub: Submission, *, idempotency_key: str | None
     unit = _receiving_unit(version, sub.unit)
     applicant = _applicant(principal, sub, unit)
     compiled = procedures.compiled(version)
+    settings = current_app.config["MOTCUA_SETTINGS"]
+    # The code first: connectors the process calls on its way to the first step need it. A
+    # refused form rolls the transaction back and gives the number back.
+    code = next_code(unit, now.astimezone(VN_TZ).date(), settings.dossier_code_format)
     try:
-        instance, advance = engine().start(compiled, sub.data, now=now, lang=lang)
+        instance, advance = engine().start(compiled, sub.data, now=now, lang=lang,
+                                           context={"ma_ho_so": code, "kenh": sub.channel})
     except FormInvalid as err:
         raise DossierError(422, "invalid_data", "the form has errors", err.errors) from None
-    settings = current_app.config["MOTCUA_SETTINGS"]
     dossier = Dossier(
-        code=next_code(unit, now.astimezone(VN_TZ).date(), settings.dossier_code_format),
+        code=code,
         procedure_version_id=version.id, applicant_id=applicant.id, submitted_by_id=principal.account_id,
         idempotency_key=idempotency_key, receiving_unit_id=unit.id, handling_unit_id=unit.id,
         channel=sub.channel, submitted_at=now, form_data=sub.data, state=engine().serialize(instance),
