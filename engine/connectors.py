@@ -203,8 +203,7 @@ class FakePopulationRegistry:
     required_params: frozenset[str] = frozenset({"so_dinh_danh"})
     optional_params: frozenset[str] = frozenset()
     result_fields: frozenset[str] = frozenset({"found", "person"})
-    timeout: float = DEFAULT_TIMEOUT
-    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=0.5)
+    timeout: float = DEFAULT_TIMEOUT  # one try: a form waits on it, and the citizen can type instead
 
     def call(self, params: Mapping[str, Any]) -> Any:
         self.calls.append(dict(params))

@@ -426,8 +426,10 @@ class Engine:
         if isinstance(cause, SandboxViolation):
             params.update(detail=cause.message("vi"), detail_en=cause.message("en"))
         elif isinstance(cause, ConnectorFailed):
-            params.update(detail=render("connector_failed", "vi", name=cause.name, detail=str(cause.error)),
-                          detail_en=render("connector_failed", "en", name=cause.name, detail=str(cause.error)),
+            # A BPMN error code nothing in the diagram caught is named, so the designer knows what to catch.
+            detail = f"{cause.code}: {cause.error}" if cause.code else str(cause.error)
+            params.update(detail=render("connector_failed", "vi", name=cause.name, detail=detail),
+                          detail_en=render("connector_failed", "en", name=cause.name, detail=detail),
                           retryable=cause.error.retryable)
             if cause.code:
                 params["error_code"] = cause.code

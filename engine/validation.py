@@ -197,7 +197,7 @@ def _check_connector(checked: CheckedPackage, element: Element, connectors: Conn
     for boundary in checked.model.elements.values():
         if boundary.attached_to == element.id and boundary.error_code and boundary.error_code not in codes:
             checked.add(boundary.file, boundary.id, "connector_error_code_unknown", name=connector.name,
-                        code=boundary.error_code, declared=", ".join(sorted(codes)) or "-")
+                        error_code=boundary.error_code, declared=", ".join(sorted(codes)) or "-")
 
 
 def _check_source(checked: CheckedPackage, file: str, element_id: str, what: str, source: str, mode: Any) -> None:
