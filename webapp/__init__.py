@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.api import bp as api_bp
     from webapp.api.errors import register_error_handlers
     from webapp.catalog.routes import bp as catalog_bp
+    from webapp.connectors import init_connectors
     from webapp.i18n import init_i18n, register_filters
     from webapp.jobs.routes import bp as ops_bp
     from webapp.notifications import init_notifications
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_notifications(app)  # templates, e-mail connector (MOTCUA_SMTP_*), inbox and demo mailbox pages
     app.register_blueprint(payments_bp)
     init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
+    init_connectors(app)  # post, judicial records, national portal; settings: MOTCUA_BUU_CHINH_*, _LLTP_*, _DVCQG_*
     return app
 
 
