@@ -38,6 +38,7 @@ from engine.package import PackageSource
 from engine.payments import PaymentDue
 from engine.sandbox import DEFAULT_TIME_LIMIT, SandboxViolation
 from engine.scripting import ConnectorFailed, SandboxScriptEngine
+from engine.service_task import CALLS
 from engine.state import StateSerializer
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -101,6 +102,18 @@ class Failure:
         return render(self.code, lang, **params)
 
 
+@dataclass(frozen=True)
+class ConnectorCall:
+    """A service task's call that finished during the action: its declared result, or the BPMN
+    error code a boundary event caught."""
+
+    element_id: str
+    connector: str
+    result: dict[str, Any] = field(default_factory=dict)
+    error_code: str | None = None
+    attempts: int = 1
+
+
 @dataclass
 class Advance:
     """What one action did to an instance."""
@@ -109,6 +122,7 @@ class Advance:
     ready: list[HumanTask] = field(default_factory=list)  # steps that became ready during the action
     completed: bool = False
     failure: Failure | None = None
+    connector_calls: list[ConnectorCall] = field(default_factory=list)
 
     @property
     def status(self) -> int | None:
@@ -368,6 +382,8 @@ class Engine:
         except WorkflowException as err:
             self._fail(instance, advance, err, getattr(err, "task", None))
             return advance
+        finally:
+            advance.connector_calls.extend(ConnectorCall(**call) for call in instance.workflow.data.pop(CALLS, []))
         self._enter_waiting_events(instance, advance, now)
         self._enter_new_human_steps(instance, advance, now)
         scan = _scan(instance.workflow)
@@ -465,5 +481,5 @@ def _raise_if_invalid(form: CompiledForm, data: Any, lang: str) -> None:
         raise FormInvalid(errors)
 
 
-__all__ = ["Advance", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance", "PaymentDue",
-           "StatusChange"]
+__all__ = ["Advance", "ConnectorCall", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance",
+           "PaymentDue", "StatusChange"]

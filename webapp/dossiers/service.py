@@ -406,6 +406,9 @@ def involved_units(dossier: Dossier) -> set[int]:
 
 # --- applying what the engine did ----------------------------------------------------------
 
+TRACKING_FIELD = "ma_van_don"  # the result field of buu_chinh.tao_van_don
+
+
 def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: int | None, now: datetime) -> None:
     for change in advance.status_changes:
         _set_status(dossier, change.code, change.element_id, change.at, actor_id)
@@ -414,6 +417,11 @@ def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: 
                            "message": advance.failure.message("vi"), "message_en": advance.failure.message("en")}
     if advance.completed and dossier.finished_at is None:
         dossier.finished_at = now
+    for call in advance.connector_calls:
+        # The post's tracking number goes on the dossier so the citizen can follow the parcel.
+        number = call.result.get(TRACKING_FIELD)
+        if isinstance(number, str) and number:
+            dossier.tracking_number = number[:40]
     dossier.due_at = _legal_due(dossier)
     _sync_work_items(dossier, instance, now)
 
