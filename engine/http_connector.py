@@ -53,7 +53,7 @@ def post_json(endpoint: Endpoint, operation: str, payload: Mapping[str, Any], ti
             body = response.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as err:
         with err:
-            reason = _reason(err.read(MAX_ANSWER_BYTES))
+            reason = _reason(err.read(MAX_ANSWER_BYTES)) or ("unauthorised" if err.code == 401 else None)
         retryable = err.code in RETRYABLE_STATUSES
         raise ConnectorError(f"HTTP {err.code} from {operation}", retryable=retryable, reason=reason) from None
     except TimeoutError:
@@ -118,7 +118,7 @@ class HttpPortalApi:
         try:
             return post_json(endpoint, operation, payload, self.timeout)
         except ConnectorError as err:
-            if err.reason == "token_expired":
+            if token is not None and err.reason in ("token_expired", "unauthorised"):  # the client fetches another
                 from engine.national_portal import TokenExpired
 
                 raise TokenExpired() from None

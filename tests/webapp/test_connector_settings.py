@@ -104,3 +104,24 @@ def test_the_national_portal_needs_client_credentials() -> None:
 def test_without_settings_every_connector_stays_a_fake() -> None:
     registry = default_registry()
     assert configure(registry, settings()) == []
+
+
+def test_national_portal_over_http_follows_the_protocol_and_renews_a_rejected_token(api: str) -> None:
+    registry = default_registry()
+    configure(registry, settings(MOTCUA_DVCQG_URL=api, MOTCUA_DVCQG_CLIENT_ID="ninh-binh",
+                                 MOTCUA_DVCQG_SECRET="bi-mat", MOTCUA_DVCQG_UNIT="H41"))
+    FakeApi.script = {
+        "token": [(200, {"access_token": "t1"}), (200, {"access_token": "t2"})],
+        "ma-ho-so": [(401, {}), (200, {"ma_ho_so_quoc_gia": "G22.99-0000001"})],
+        "ho-so": [(200, {"ma_ho_so_quoc_gia": "G22.99-0000001"})],
+    }
+    sync = registry.get("cong_dvc_quoc_gia.dong_bo_ho_so")
+    dossier = {"ma_ho_so": "H41.15-20260608-0001", "ma_thu_tuc": "2.000488", "ho_ten_nguoi_nop": "Nguyễn Văn An",
+               "so_dinh_danh": "001090000001", "ngay_tiep_nhan": "2026-06-08", "han_tra_ket_qua": "2026-06-22",
+               "kenh": 2}
+    assert call_with_policy(sync, dossier) == {"ma_ho_so_quoc_gia": "G22.99-0000001", "so_tep": 0}
+    steps = [(operation, auth) for operation, _, auth in FakeApi.received]
+    assert steps == [("token", None), ("ma-ho-so", "Bearer t1"), ("token", None), ("ma-ho-so", "Bearer t2"),
+                     ("ho-so", "Bearer t2")]
+    assert FakeApi.received[0][1] == {"client_id": "ninh-binh", "client_secret": "bi-mat"}
+    assert FakeApi.received[3][1] == {"ma_ho_so": "H41.15-20260608-0001", "ma_don_vi": "H41"}
