@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
 from engine import forms
 from engine.connectors import ConnectorRegistry
@@ -25,6 +26,7 @@ from engine.forms import CompiledForm
 from engine.model import Element
 from engine.package import PackageSource
 from engine.problems import PackageInvalid, Problem
+from engine.service_task import ConnectorServiceTask
 from engine.validation import CheckedPackage, check_package
 
 
@@ -49,13 +51,22 @@ class Procedure:
         return self.forms.get(f"{self.slug}/{element.form}") if element.form else None
 
 
+class MotcuaBpmnParser(SpiffBpmnParser):
+    """Spiff's parser with our service task, whose connector failures become BPMN errors."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ServiceTaskParser, ConnectorServiceTask),
+    }
+
+
 @cache
 def _xsd_validator() -> BpmnValidator:
     return BpmnValidator()
 
 
 def _spiff_parse(checked: CheckedPackage) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
-    parser = SpiffBpmnParser(validator=_xsd_validator())
+    parser = MotcuaBpmnParser(validator=_xsd_validator())
     for path, tree in checked.bpmn_trees.items():
         parser.add_bpmn_xml(tree, filename=path)
     for path, tree in checked.dmn_trees.items():

@@ -1,24 +1,58 @@
 """Connectors: the only way a procedure reaches an outside system.
 
 A BPMN service task names a connector (``serviceTaskOperator``) and passes parameters;
-the connector receives exactly the parameters it declares, never the whole dossier.
-Every connector has a local fake that behaves like the real system, failures included,
-so production and tests run the same code path with different settings.
+the connector receives exactly the parameters it declares, never the whole dossier, and
+only the result fields it declares reach the process data. Every connector has a local
+fake that behaves like the real system, failures included, so production and tests run
+the same code path with different settings.
+
+Each connector also declares how it is called (:func:`call_with_policy`): a time limit per
+attempt, how many attempts with what backoff, and which BPMN error code a final failure
+raises, so that a boundary error event in the diagram can take another path.
+Calls run inline, inside the action that reaches the service task (see README, Connectors).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 class ConnectorError(Exception):
-    """The outside system failed. ``retryable`` says whether trying again may help."""
+    """The outside system failed. ``retryable`` says whether trying again may help;
+    ``reason`` (e.g. ``timeout``, ``rejected``, ``not_found``) picks the BPMN error code."""
 
-    def __init__(self, message: str, *, retryable: bool):
+    def __init__(self, message: str, *, retryable: bool, reason: str | None = None):
         self.retryable = retryable
+        self.reason = reason or ("unavailable" if retryable else "rejected")
         super().__init__(message)
+
+
+class ConnectorTimeout(ConnectorError):
+    """No answer within the connector's time limit: worth another try."""
+
+    def __init__(self, message: str = "no answer in time"):
+        super().__init__(message, retryable=True, reason="timeout")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all; the wait before try n+1 is ``backoff`` x 2^(n-1) seconds, capped."""
+
+    attempts: int = 1
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number ``attempt`` (1-based)."""
+        return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+
+
+NO_RETRY = RetryPolicy()
+DEFAULT_TIMEOUT = 20.0  # seconds per attempt
 
 
 class Connector(Protocol):
@@ -27,6 +61,117 @@ class Connector(Protocol):
     optional_params: frozenset[str]
 
     def call(self, params: Mapping[str, Any]) -> Any: ...
+
+
+# What a connector may declare besides its parameters; connectors written before these
+# existed (and simple ones) get the defaults through the helpers below.
+def result_fields(connector: Connector) -> frozenset[str] | None:
+    """The result fields that reach the process data; None means the whole (old-style) result."""
+    return getattr(connector, "result_fields", None)
+
+
+def timeout_of(connector: Connector) -> float | None:
+    return getattr(connector, "timeout", None)
+
+
+def retry_of(connector: Connector) -> RetryPolicy:
+    return getattr(connector, "retry", NO_RETRY)
+
+
+def error_codes_of(connector: Connector) -> Mapping[str, str]:
+    """Failure reason -> BPMN error code; the key ``*`` catches every other reason."""
+    return getattr(connector, "error_codes", {})
+
+
+class ConnectorBpmnError(Exception):
+    """A final connector failure mapped to a BPMN error ``code`` (for a boundary error event)."""
+
+    def __init__(self, name: str, code: str, error: ConnectorError, attempts: int):
+        self.name = name
+        self.code = code
+        self.error = error
+        self.attempts = attempts
+        super().__init__(f"{name}: {code} after {attempts} attempt(s): {error}")
+
+
+def error_code(connector: Connector, error: ConnectorError) -> str | None:
+    codes = error_codes_of(connector)
+    return codes.get(error.reason) or codes.get("*")
+
+
+def call_once(connector: Connector, params: Mapping[str, Any], timeout: float | None) -> Any:
+    """One attempt, abandoned after ``timeout`` seconds. Real connectors set their own socket
+    time limits to the same value; this guard catches any that hang regardless."""
+    if timeout is None:
+        return connector.call(params)
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["result"] = connector.call(params)
+        except BaseException as err:  # noqa: BLE001 - handed back to the calling thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=attempt, name=f"connector {connector.name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise ConnectorTimeout(f"no answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def call_with_policy(
+    connector: Connector, params: Mapping[str, Any], *, sleep: Callable[[float], None] = time.sleep,
+) -> Any:
+    """Call with the connector's time limit and retries; keep only its declared result fields.
+
+    A permanent failure, or the last retryable one, raises :class:`ConnectorBpmnError` when the
+    connector maps its reason to a BPMN error code, else the :class:`ConnectorError` itself."""
+    policy = retry_of(connector)
+    attempts = max(policy.attempts, 1)
+    for attempt in range(1, attempts + 1):
+        try:
+            result = call_once(connector, params, timeout_of(connector))
+            break
+        except ConnectorError as err:
+            if err.retryable and attempt < attempts:
+                sleep(policy.delay(attempt))
+                continue
+            code = error_code(connector, err)
+            if code is not None:
+                raise ConnectorBpmnError(connector.name, code, err, attempt) from err
+            raise
+    return keep_declared(connector, result)
+
+
+def keep_declared(connector: Connector, result: Any) -> Any:
+    fields = result_fields(connector)
+    if fields is None:
+        return result
+    if not isinstance(result, Mapping):
+        raise ConnectorError("the outside system answered with something that is not a record", retryable=False,
+                             reason="bad_answer")
+    return {key: value for key, value in result.items() if key in fields}
+
+
+@dataclass
+class FakeControls:
+    """What tests and the demo make a fake's next calls do: fail with ``fail_next``, or hang
+    (``hang_next`` calls) until ``release`` is set, like a system that stopped answering."""
+
+    fail_next: list[ConnectorError] = field(default_factory=list)
+    hang_next: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+    max_hang: float = 60.0  # a hung call gives up by itself so no thread outlives a test run for long
+
+    def before_call(self) -> None:
+        if self.hang_next > 0:
+            self.hang_next -= 1
+            self.release.wait(self.max_hang)
+        if self.fail_next:
+            raise self.fail_next.pop(0)
 
 
 @dataclass
@@ -57,6 +202,8 @@ class FakePopulationRegistry:
     name: str = "dan_cu.tra_cuu"
     required_params: frozenset[str] = frozenset({"so_dinh_danh"})
     optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"found", "person"})
+    timeout: float = DEFAULT_TIMEOUT  # one try: a form waits on it, and the citizen can type instead
 
     def call(self, params: Mapping[str, Any]) -> Any:
         self.calls.append(dict(params))
@@ -89,6 +236,7 @@ class FakeSmsGateway:
     name: str = "sms.gui"
     required_params: frozenset[str] = frozenset({"so_dien_thoai", "noi_dung"})
     optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"message_id"})
 
     def call(self, params: Mapping[str, Any]) -> Any:
         if self.fail_next:
@@ -119,4 +267,19 @@ def default_registry() -> ConnectorRegistry:
 
     registry.register(FakeZaloOa())
     registry.register(SmtpMailer())  # the local SMTP sink; the web app points it at MOTCUA_SMTP_*
+    register_fakes(registry)
     return registry
+
+
+def register_fakes(registry: ConnectorRegistry) -> None:
+    """Public post, national portal and judicial records, each against its local fake."""
+    from engine.criminal_records import FakeJudicialRecords
+    from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
+    from engine.post import FakePostOffice, PostShipment, PostTracking
+
+    office = FakePostOffice()
+    registry.register(PostShipment(office))
+    registry.register(PostTracking(office))
+    for connector in portal_connectors(PortalClient(FakeNationalPortal())):
+        registry.register(connector)
+    registry.register(FakeJudicialRecords())

@@ -113,6 +113,11 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Kết nối '{name}' cần tham số '{param}'.",
         "The connector '{name}' needs the parameter '{param}'.",
     ),
+    "connector_error_code_unknown": (
+        "Sự kiện lỗi bắt mã '{error_code}' nhưng kết nối '{name}' không bao giờ báo mã này (các mã có: {declared}).",
+        "The error event catches code '{error_code}', which the connector '{name}' never raises "
+        "(its codes: {declared}).",
+    ),
     "payment_not_message_wait": (
         "Chỉ sự kiện chờ thông điệp (intermediate catch event có message) mới khai báo được "
         "paymentAmount/paymentFee; '{name}' không phải.",

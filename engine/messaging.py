@@ -39,6 +39,7 @@ class SmtpMailer:
     name: str = "email.gui"
     required_params: frozenset[str] = frozenset({"dia_chi_email", "tieu_de", "noi_dung"})
     optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"message_id"})
 
     def call(self, params: Mapping[str, Any]) -> Any:
         address = str(params["dia_chi_email"]).strip()
@@ -94,6 +95,7 @@ class FakeZaloOa:
     name: str = "zalo.gui"
     required_params: frozenset[str] = frozenset({"so_dien_thoai", "noi_dung"})
     optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"message_id"})
 
     def call(self, params: Mapping[str, Any]) -> Any:
         if self.fail_next:

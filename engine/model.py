@@ -57,6 +57,7 @@ class Element:
     operator: str | None = None
     operator_params: dict[str, str] = field(default_factory=dict)  # id -> expression
     message: str | None = None  # the message name a message event waits for or sends
+    error_code: str | None = None  # the errorCode an error event throws or catches ("" = any)
     attached_to: str | None = None
     triggered_by_event: bool = False
     is_link_catch: bool = False
@@ -200,6 +201,12 @@ def _read_element(node: etree._Element, tag: str, file: str, process_id: str, co
         text = _extension_text(node, hook)
         if text:
             element.scripts.append((hook, text))
+    error = node.find(f"{{{BPMN_NS}}}errorEventDefinition")
+    if error is not None:
+        ref = error.get("errorRef")
+        errors = node.getroottree().getroot().findall(f"{{{BPMN_NS}}}error")
+        declared = next((e for e in errors if ref and e.get("id") == ref), None)
+        element.error_code = (declared.get("errorCode") or "") if declared is not None else ""
     operator = node.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
     if operator:
         element.operator = operator[0].get("id")

@@ -11,6 +11,8 @@ status code, the failure if any, and the due time of each ready human step.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +38,7 @@ from engine.package import PackageSource
 from engine.payments import PaymentDue
 from engine.sandbox import DEFAULT_TIME_LIMIT, SandboxViolation
 from engine.scripting import ConnectorFailed, SandboxScriptEngine
+from engine.service_task import CALLS
 from engine.state import StateSerializer
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -99,6 +102,18 @@ class Failure:
         return render(self.code, lang, **params)
 
 
+@dataclass(frozen=True)
+class ConnectorCall:
+    """A service task's call that finished during the action: its declared result, or the BPMN
+    error code a boundary event caught."""
+
+    element_id: str
+    connector: str
+    result: dict[str, Any] = field(default_factory=dict)
+    error_code: str | None = None
+    attempts: int = 1
+
+
 @dataclass
 class Advance:
     """What one action did to an instance."""
@@ -107,6 +122,7 @@ class Advance:
     ready: list[HumanTask] = field(default_factory=list)  # steps that became ready during the action
     completed: bool = False
     failure: Failure | None = None
+    connector_calls: list[ConnectorCall] = field(default_factory=list)
 
     @property
     def status(self) -> int | None:
@@ -189,11 +205,12 @@ class Engine:
         connectors: ConnectorRegistry | None = None,
         calendar: WorkingCalendar | None = None,
         script_time_limit: float = DEFAULT_TIME_LIMIT,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.connectors = connectors or default_registry()
         self.calendar = calendar or WorkingCalendar()
         self.procedures = ProcedureCache(self.connectors)
-        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit)
+        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit, sleep)
         self.serializer = StateSerializer()
 
     # --- procedures ------------------------------------------------------------------
@@ -203,9 +220,13 @@ class Engine:
 
     # --- instances -------------------------------------------------------------------
     def start(
-        self, procedure: Procedure, data: dict[str, Any], *, now: datetime | None = None, lang: str = "vi"
+        self, procedure: Procedure, data: dict[str, Any], *, now: datetime | None = None, lang: str = "vi",
+        context: dict[str, Any] | None = None,
     ) -> tuple[Instance, Advance]:
         """Validate the start form's data and run the process up to its first waiting point.
+
+        ``context`` adds what the citizen does not type but connectors need, such as the dossier
+        code (``ma_ho_so``) and the channel (``kenh``).
 
         Decision tables read the fee amounts from the metadata as ``muc_phi`` and
         ``muc_phi_truc_tuyen`` (online), so a province overlay that changes a fee changes what
@@ -217,6 +238,7 @@ class Engine:
         instance = Instance(procedure, workflow)
         first = workflow.get_next_task(state=TaskState.READY)
         first.data.update(data)
+        first.data.update(context or {})
         first.data["submitted_on"] = now.date().isoformat()
         first.data["muc_phi"] = fee_amounts(procedure.metadata, online=False)
         first.data["muc_phi_truc_tuyen"] = fee_amounts(procedure.metadata, online=True)
@@ -360,6 +382,8 @@ class Engine:
         except WorkflowException as err:
             self._fail(instance, advance, err, getattr(err, "task", None))
             return advance
+        finally:
+            advance.connector_calls.extend(ConnectorCall(**call) for call in instance.workflow.data.pop(CALLS, []))
         self._enter_waiting_events(instance, advance, now)
         self._enter_new_human_steps(instance, advance, now)
         scan = _scan(instance.workflow)
@@ -418,9 +442,13 @@ class Engine:
         if isinstance(cause, SandboxViolation):
             params.update(detail=cause.message("vi"), detail_en=cause.message("en"))
         elif isinstance(cause, ConnectorFailed):
-            params.update(detail=render("connector_failed", "vi", name=cause.name, detail=str(cause.error)),
-                          detail_en=render("connector_failed", "en", name=cause.name, detail=str(cause.error)),
+            # A BPMN error code nothing in the diagram caught is named, so the designer knows what to catch.
+            detail = f"{cause.code}: {cause.error}" if cause.code else str(cause.error)
+            params.update(detail=render("connector_failed", "vi", name=cause.name, detail=detail),
+                          detail_en=render("connector_failed", "en", name=cause.name, detail=detail),
                           retryable=cause.error.retryable)
+            if cause.code:
+                params["error_code"] = cause.code
         else:
             params["detail"] = str(cause or err)
         self._set_failure(instance, advance, Failure("instance_failed", element_id, params))
@@ -453,5 +481,5 @@ def _raise_if_invalid(form: CompiledForm, data: Any, lang: str) -> None:
         raise FormInvalid(errors)
 
 
-__all__ = ["Advance", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance", "PaymentDue",
-           "StatusChange"]
+__all__ = ["Advance", "ConnectorCall", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance",
+           "PaymentDue", "StatusChange"]

@@ -1,34 +1,40 @@
 """The SpiffWorkflow script engine that runs every script, condition and connector call.
 
 It routes Spiff's ``evaluate``/``execute`` through :mod:`engine.sandbox` and service tasks
-through the connector registry, passing each connector only the parameters it declares.
+through the connector registry, passing each connector only the parameters it declares and
+calling it with its time limit and retries (:func:`engine.connectors.call_with_policy`).
 """
 
 from __future__ import annotations
 
 import json
+import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine import sandbox
-from engine.connectors import ConnectorError, ConnectorRegistry
+from engine.connectors import ConnectorBpmnError, ConnectorError, ConnectorRegistry, call_with_policy
 
 
 class ConnectorFailed(Exception):
-    def __init__(self, name: str, error: ConnectorError):
+    def __init__(self, name: str, error: ConnectorError, code: str | None = None):
         self.name = name
         self.error = error
-        super().__init__(f"{name}: {error}")
+        self.code = code  # the BPMN error code nothing in the diagram caught, if any
+        super().__init__(f"{name}: {code + ': ' if code else ''}{error}")
 
 
 class SandboxScriptEngine(PythonScriptEngine):
-    def __init__(self, connectors: ConnectorRegistry, time_limit: float = sandbox.DEFAULT_TIME_LIMIT):
+    def __init__(self, connectors: ConnectorRegistry, time_limit: float = sandbox.DEFAULT_TIME_LIMIT,
+                 sleep: Callable[[float], None] = time.sleep):
         super().__init__()
         self.connectors = connectors
         self.time_limit = time_limit
+        self.sleep = sleep  # between a connector's retries; tests record instead of waiting
 
     def validate(self, expression: str) -> None:
         # DMN relies on a SyntaxError here to decide whether a cell needs "==" in front.
@@ -59,7 +65,9 @@ class SandboxScriptEngine(PythonScriptEngine):
         declared = connector.required_params | connector.optional_params
         params = {k: v["value"] for k, v in kwargs.get("operation_params", {}).items() if k in declared}
         try:
-            result = connector.call(params)
+            result = call_with_policy(connector, params, sleep=self.sleep)
+        except ConnectorBpmnError:
+            raise  # engine.service_task throws it as a BPMN error
         except ConnectorError as err:
             failure = ConnectorFailed(name, err)
             failure.__cause__ = err

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from engine import forms, prefill, sandbox
-from engine.connectors import ConnectorRegistry
+from engine.connectors import ConnectorRegistry, error_codes_of
 from engine.metadata import parse_metadata
 from engine.model import HUMAN_TASK_TAGS, BpmnModel, Element, read_model
 from engine.overlay import apply_overlay, overlay_files
@@ -193,6 +193,11 @@ def _check_connector(checked: CheckedPackage, element: Element, connectors: Conn
                     declared=", ".join(sorted(declared)))
     for param in sorted(connector.required_params - set(element.operator_params)):
         checked.add(element.file, element.id, "connector_param_missing", name=connector.name, param=param)
+    codes = set(error_codes_of(connector).values())
+    for boundary in checked.model.elements.values():
+        if boundary.attached_to == element.id and boundary.error_code and boundary.error_code not in codes:
+            checked.add(boundary.file, boundary.id, "connector_error_code_unknown", name=connector.name,
+                        error_code=boundary.error_code, declared=", ".join(sorted(codes)) or "-")
 
 
 def _check_source(checked: CheckedPackage, file: str, element_id: str, what: str, source: str, mode: Any) -> None:

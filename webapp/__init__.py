@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.api import bp as api_bp
     from webapp.api.errors import register_error_handlers
     from webapp.catalog.routes import bp as catalog_bp
+    from webapp.connectors import init_connectors
     from webapp.i18n import init_i18n, register_filters
     from webapp.jobs.routes import bp as ops_bp
     from webapp.notifications import init_notifications
@@ -78,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
     init_results(app)  # the signed result document: download for the applicant and officers
     init_signing(app)  # /xac-minh-chu-ky: verify a signed PDF; settings: MOTCUA_SIGNING_*
+    init_connectors(app)  # post, judicial records, national portal; settings: MOTCUA_BUU_CHINH_*, _LLTP_*, _DVCQG_*
     return app
 
 

@@ -55,6 +55,13 @@ MOTCUA_SIGNING_DIR        folder with each unit's signing key as <UNIT CODE>.p12
                           Default: none, i.e. MOTCUA_DATA_DIR/signing/ with a local demo CA ("NOT FOR
                           PRODUCTION") created on first use and a certificate per unit issued as it first signs
 MOTCUA_SIGNING_PASSWORD   the password of the .p12 files in MOTCUA_SIGNING_DIR. Default: none (unencrypted)
+MOTCUA_BUU_CHINH_URL      public post API (buu_chinh.*) base URL, https. Default: none, i.e. the local fake
+MOTCUA_BUU_CHINH_TOKEN    bearer token for it. Default: none
+MOTCUA_LLTP_URL           judicial-record verification API (ly_lich_tu_phap.*) base URL. Default: the local fake
+MOTCUA_LLTP_TOKEN         bearer token for it. Default: none
+MOTCUA_DVCQG_URL          national public service portal sync API (cong_dvc_quoc_gia.*). Default: the local fake
+MOTCUA_DVCQG_CLIENT_ID, MOTCUA_DVCQG_SECRET   the province's client credentials at the portal (step 1: token)
+MOTCUA_DVCQG_UNIT         the unit code the portal knows this system by. Default: H41.15
 """
 
 from __future__ import annotations
@@ -68,6 +75,16 @@ from engine.messaging import SmtpSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODE_FORMAT = "{unit}-{date:%Y%m%d}-{seq:07d}"
+
+
+@dataclass(frozen=True)
+class OutsideSystem:
+    """Where a connector family's real system answers; no URL means its local fake."""
+
+    url: str | None = None
+    token: str | None = None
+    client_id: str | None = None
+    secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,10 @@ class Settings:
     demo_mailbox: bool = True
     signing_dir: Path | None = None
     signing_password: str | None = None
+    post: OutsideSystem = OutsideSystem()
+    judicial_records: OutsideSystem = OutsideSystem()
+    national_portal: OutsideSystem = OutsideSystem()
+    national_portal_unit: str = "H41.15"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -122,6 +143,10 @@ class Settings:
             deadline_scan_seconds=float(env.get("MOTCUA_DEADLINE_SCAN_SECONDS") or 600),
             signing_dir=Path(env["MOTCUA_SIGNING_DIR"]) if env.get("MOTCUA_SIGNING_DIR") else None,
             signing_password=env.get("MOTCUA_SIGNING_PASSWORD") or None,
+            post=_outside(env, "BUU_CHINH"),
+            judicial_records=_outside(env, "LLTP"),
+            national_portal=_outside(env, "DVCQG"),
+            national_portal_unit=env.get("MOTCUA_DVCQG_UNIT") or "H41.15",
         )
 
     def __post_init__(self) -> None:
@@ -181,3 +206,9 @@ def _smtp(env: dict[str, str]) -> SmtpSettings:
         starttls=_flag(env.get("MOTCUA_SMTP_STARTTLS"), default=bool(host)),
         sender=env.get("MOTCUA_SMTP_FROM") or local.sender,
     )
+
+
+def _outside(env: dict[str, str], prefix: str) -> OutsideSystem:
+    return OutsideSystem(url=env.get(f"MOTCUA_{prefix}_URL") or None, token=env.get(f"MOTCUA_{prefix}_TOKEN") or None,
+                         client_id=env.get(f"MOTCUA_{prefix}_CLIENT_ID") or None,
+                         secret=env.get(f"MOTCUA_{prefix}_SECRET") or None)

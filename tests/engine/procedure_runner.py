@@ -34,7 +34,8 @@ class Run:
 
 
 def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *, start: dict[str, Any] | None = None,
-         now: datetime = MONDAY_9AM, round_trip: bool = True, minutes_per_step: int | None = 30) -> Run:
+         now: datetime = MONDAY_9AM, round_trip: bool = True, minutes_per_step: int | None = 30,
+         context: dict[str, Any] | None = None) -> Run:
     """Submit at ``now``, then complete the named ready step with each answer in turn.
 
     Steps are completed ``minutes_per_step`` apart, or exactly at their due time when it is None;
@@ -43,7 +44,7 @@ def play(engine: Engine, slug: str, answers: list[tuple[str, dict[str, Any]]], *
     """
     procedure = engine.load(library_package(slug))
     run = Run()
-    instance, advance = engine.start(procedure, start or sample(slug, "to-khai"), now=now)
+    instance, advance = engine.start(procedure, start or sample(slug, "to-khai"), now=now, context=context)
     run.statuses += [c.code for c in advance.status_changes]
     for element_id, data in answers:
         if round_trip:

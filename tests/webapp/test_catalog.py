@@ -32,7 +32,7 @@ def test_search_without_match_says_so(client: FlaskClient, seeded: dict) -> None
 
 
 @pytest.mark.parametrize(("query", "found"), [
-    ("level=commune", True), ("level=province", False), ("service_level=toan_trinh", True),
+    ("level=commune", True), ("level=province", True), ("level=central", False), ("service_level=toan_trinh", True),
     ("service_level=mot_phan", True), ("field=Hộ tịch", True), ("field=ho tich", True), ("field=Đất đai", False),
 ])
 def test_filters(client: FlaskClient, seeded: dict, query: str, found: bool) -> None:

@@ -65,6 +65,7 @@ def dossier_json(dossier: Dossier) -> dict[str, Any]:
         "submitted_at": iso(dossier.submitted_at), "received_at": iso(dossier.received_at),
         "due_at": iso(dossier.due_at), "finished_at": iso(dossier.finished_at),
         "version": dossier.version,
+        "tracking_number": dossier.tracking_number,
         "data": dossier.form_data,
         "current_steps": [work_item_json(i, units) for i in items],
         "history": [

@@ -88,6 +88,7 @@ SCHEMAS: dict[str, Any] = {
         "submitted_at": {"type": "string", "format": "date-time"},
         "received_at": {"type": ["string", "null"]}, "due_at": {"type": ["string", "null"]},
         "finished_at": {"type": ["string", "null"]}, "version": {"type": "integer"},
+        "tracking_number": {"type": ["string", "null"], "description": "public post tracking number of the result"},
         "data": {"type": "object"}, "current_steps": {"type": "array", "items": _ref("WorkItem")},
         "history": {"type": "array", "items": {"type": "object"}},
         "documents": {"type": "array", "items": _ref("Document")},

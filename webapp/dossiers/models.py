@@ -37,6 +37,7 @@ class Dossier(db.Model):
     form_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     state: Mapped[str] = mapped_column(sa.Text)  # engine instance state, without the spec
     failure: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(40))  # public post, when the result went by post
     version: Mapped[int] = mapped_column(default=1)
 
     # Optimistic lock: every UPDATE says "WHERE version = <the one I read>".

@@ -87,13 +87,17 @@ def submit(principal: Principal, sub: Submission, *, idempotency_key: str | None
     unit = _receiving_unit(version, sub.unit)
     applicant = _applicant(principal, sub, unit)
     compiled = procedures.compiled(version)
+    settings = current_app.config["MOTCUA_SETTINGS"]
+    # The code first: connectors the process calls on its way to the first step need it. A
+    # refused form rolls the transaction back and gives the number back.
+    code = next_code(unit, now.astimezone(VN_TZ).date(), settings.dossier_code_format)
     try:
-        instance, advance = engine().start(compiled, sub.data, now=now, lang=lang)
+        instance, advance = engine().start(compiled, sub.data, now=now, lang=lang,
+                                           context={"ma_ho_so": code, "kenh": sub.channel})
     except FormInvalid as err:
         raise DossierError(422, "invalid_data", "the form has errors", err.errors) from None
-    settings = current_app.config["MOTCUA_SETTINGS"]
     dossier = Dossier(
-        code=next_code(unit, now.astimezone(VN_TZ).date(), settings.dossier_code_format),
+        code=code,
         procedure_version_id=version.id, applicant_id=applicant.id, submitted_by_id=principal.account_id,
         idempotency_key=idempotency_key, receiving_unit_id=unit.id, handling_unit_id=unit.id,
         channel=sub.channel, submitted_at=now, form_data=sub.data, state=engine().serialize(instance),
@@ -433,6 +437,9 @@ def involved_units(dossier: Dossier) -> set[int]:
 
 # --- applying what the engine did ----------------------------------------------------------
 
+TRACKING_FIELD = "ma_van_don"  # the result field of buu_chinh.tao_van_don
+
+
 def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: int | None, now: datetime) -> None:
     for change in advance.status_changes:
         _set_status(dossier, change.code, change.element_id, change.at, actor_id)
@@ -441,6 +448,11 @@ def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: 
                            "message": advance.failure.message("vi"), "message_en": advance.failure.message("en")}
     if advance.completed and dossier.finished_at is None:
         dossier.finished_at = now
+    for call in advance.connector_calls:
+        # The post's tracking number goes on the dossier so the citizen can follow the parcel.
+        number = call.result.get(TRACKING_FIELD)
+        if isinstance(number, str) and number:
+            dossier.tracking_number = number[:40]
     dossier.due_at = _legal_due(dossier)
     _sync_work_items(dossier, instance, now)
     # The scheduler's due time changes with the state, in the same transaction.

@@ -1,0 +1,273 @@
+"""National public service portal sync (Cổng Dịch vụ công quốc gia), ``cong_dvc_quoc_gia.*``.
+
+The portal's protocol has six calls: (1) get an access token, (2) get the national code for a
+local dossier, (3) upload each file, (4) create the dossier, (5) update its progress (a step
+handled by a unit), (6) update its status (national codes 1-10). The token is the client's
+business, never the dossier's: :class:`PortalClient` fetches it, keeps it until it expires
+and fetches a new one once when the portal says it ran out. Three connectors cover the six
+calls: ``dong_bo_ho_so`` (1-4), ``cap_nhat_tien_do`` (5) and ``cap_nhat_trang_thai`` (6).
+
+:class:`FakeNationalPortal` checks every payload the way the portal does and refuses a
+malformed one with the field and the reason, so a mistake shows up in tests, not in production.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from engine.connectors import ConnectorError, RetryPolicy
+
+PROCEDURE_CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
+IDENTITY_NUMBER = re.compile(r"^[0-9]{12}$")
+ALLOWED_FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+MAX_FILE_BYTES = 10 * 1024 * 1024
+CHANNELS = (1, 2, 3)  # in person, online, public post
+TOKEN_LIFETIME = 3600  # seconds
+
+
+class PortalRejected(ConnectorError):
+    """The portal refused a payload: which field and why. Sending it again will not help."""
+
+    def __init__(self, step: str, field_name: str, problem: str):
+        self.step = step
+        self.field = field_name
+        self.problem = problem
+        super().__init__(f"national portal refused {step}: {field_name}: {problem}", retryable=False,
+                         reason="rejected")
+
+
+class TokenExpired(ConnectorError):
+    def __init__(self) -> None:
+        super().__init__("access token expired", retryable=True, reason="token_expired")
+
+
+class PortalApi(Protocol):
+    """The six calls, as the fake implements them and an HTTP client would."""
+
+    def token(self, client_id: str, secret: str) -> dict[str, Any]: ...
+    def dossier_code(self, token: str, local_code: str, unit: str) -> dict[str, Any]: ...
+    def upload(self, token: str, national_code: str, file: Mapping[str, Any]) -> dict[str, Any]: ...
+    def create(self, token: str, dossier: Mapping[str, Any]) -> dict[str, Any]: ...
+    def progress(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]: ...
+    def status(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+def _require(step: str, payload: Mapping[str, Any], name: str, check: Callable[[Any], bool], problem: str) -> None:
+    if name not in payload or payload[name] in (None, ""):
+        raise PortalRejected(step, name, "missing")
+    if not check(payload[name]):
+        raise PortalRejected(step, name, problem)
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class FakeNationalPortal:
+    """The portal's side of the protocol, in memory, checking what it is sent."""
+
+    client_id: str = "motcua-dev"
+    secret: str = "dev-secret"  # the fake's own; the real one comes from settings
+    unit_prefix: str = "G22.99"
+    dossiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by national code
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)  # local dossier code -> national code
+    tokens: set[str] = field(default_factory=set)
+    fail_next: list[ConnectorError] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # protocol steps in order
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _enter(self, step: str, token: str | None) -> None:
+        self.calls.append(step)
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        if token is not None and token not in self.tokens:
+            raise TokenExpired()
+
+    def expire_tokens(self) -> None:
+        self.tokens.clear()
+
+    def token(self, client_id: str, secret: str) -> dict[str, Any]:
+        self._enter("token", None)
+        if client_id != self.client_id or not secrets.compare_digest(secret, self.secret):
+            raise ConnectorError("national portal refused the client credentials", retryable=False,
+                                 reason="unauthorised")
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return {"access_token": token, "expires_in": TOKEN_LIFETIME}
+
+    def dossier_code(self, token: str, local_code: str, unit: str) -> dict[str, Any]:
+        self._enter("dossier_code", token)
+        if not local_code.strip():
+            raise PortalRejected("dossier_code", "ma_ho_so", "missing")
+        if not unit.strip():
+            raise PortalRejected("dossier_code", "ma_don_vi", "missing")
+        with self.lock:  # the same local dossier always gets the same national code
+            if local_code not in self.codes:
+                self.codes[local_code] = f"{self.unit_prefix}-{len(self.codes) + 1:07d}"
+            return {"ma_ho_so_quoc_gia": self.codes[local_code]}
+
+    def upload(self, token: str, national_code: str, file: Mapping[str, Any]) -> dict[str, Any]:
+        self._enter("upload", token)
+        if national_code not in self.codes.values():
+            raise PortalRejected("upload", "ma_ho_so_quoc_gia", "unknown dossier code")
+        _require("upload", file, "ten_tep", lambda v: isinstance(v, str) and len(v) <= 255, "too long")
+        _require("upload", file, "loai", lambda v: v in ALLOWED_FILE_TYPES,
+                 f"must be one of {', '.join(ALLOWED_FILE_TYPES)}")
+        _require("upload", file, "noi_dung_base64", lambda v: isinstance(v, str), "must be base64 text")
+        try:
+            content = base64.b64decode(file["noi_dung_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise PortalRejected("upload", "noi_dung_base64", "not valid base64") from None
+        if not content or len(content) > MAX_FILE_BYTES:
+            raise PortalRejected("upload", "noi_dung_base64", f"empty or larger than {MAX_FILE_BYTES} bytes")
+        file_id = f"TEP-{len(self.files) + 1:06d}"
+        self.files[file_id] = {"ma_ho_so_quoc_gia": national_code, "ten_tep": file["ten_tep"], "size": len(content)}
+        return {"ma_tep": file_id}
+
+    def create(self, token: str, dossier: Mapping[str, Any]) -> dict[str, Any]:
+        self._enter("create", token)
+        step = "create"
+        _require(step, dossier, "ma_ho_so_quoc_gia", lambda v: v in self.codes.values(), "unknown dossier code")
+        _require(step, dossier, "ma_thu_tuc", lambda v: bool(PROCEDURE_CODE.match(str(v))),
+                 "must be a national procedure code like 1.001193")
+        _require(step, dossier, "ho_ten_nguoi_nop", lambda v: isinstance(v, str) and 2 <= len(v) <= 100,
+                 "2 to 100 characters")
+        _require(step, dossier, "so_dinh_danh", lambda v: bool(IDENTITY_NUMBER.match(str(v))), "12 digits")
+        _require(step, dossier, "ngay_tiep_nhan", _is_date, "must be a date YYYY-MM-DD")
+        _require(step, dossier, "han_tra_ket_qua", _is_date, "must be a date YYYY-MM-DD")
+        if str(dossier["han_tra_ket_qua"]) < str(dossier["ngay_tiep_nhan"]):
+            raise PortalRejected(step, "han_tra_ket_qua", "before the date of receipt")
+        _require(step, dossier, "kenh", lambda v: v in CHANNELS, "1 (in person), 2 (online) or 3 (post)")
+        for file_id in dossier.get("tep") or []:
+            if self.files.get(file_id, {}).get("ma_ho_so_quoc_gia") != dossier["ma_ho_so_quoc_gia"]:
+                raise PortalRejected(step, "tep", f"{file_id} was not uploaded for this dossier")
+        code = str(dossier["ma_ho_so_quoc_gia"])
+        self.dossiers[code] = {**dossier, "trang_thai": 1, "tien_do": []}
+        return {"ma_ho_so_quoc_gia": code}
+
+    def progress(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]:
+        self._enter("progress", token)
+        _require("progress", update, "ma_ho_so_quoc_gia", lambda v: v in self.dossiers, "no such dossier")
+        _require("progress", update, "buoc", lambda v: isinstance(v, str) and len(v) <= 200, "too long")
+        _require("progress", update, "don_vi_xu_ly", lambda v: isinstance(v, str), "must be text")
+        _require("progress", update, "ngay", _is_date, "must be a date YYYY-MM-DD")
+        self.dossiers[str(update["ma_ho_so_quoc_gia"])]["tien_do"].append(dict(update))
+        return {"da_cap_nhat": True}
+
+    def status(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]:
+        self._enter("status", token)
+        _require("status", update, "ma_ho_so_quoc_gia", lambda v: v in self.dossiers, "no such dossier")
+        _require("status", update, "trang_thai", lambda v: isinstance(v, int) and 1 <= v <= 10,
+                 "a national status code 1-10")
+        self.dossiers[str(update["ma_ho_so_quoc_gia"])]["trang_thai"] = update["trang_thai"]
+        return {"da_cap_nhat": True}
+
+
+@dataclass
+class PortalClient:
+    """Keeps the access token (step 1) so the connectors only name what they sync."""
+
+    api: PortalApi
+    client_id: str = "motcua-dev"
+    secret: str = "dev-secret"
+    _token: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def with_token(self, call: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return call(self._current_token())
+        except TokenExpired:  # once: the portal dropped it early (restart, revoked)
+            with self._lock:
+                self._token = None
+            return call(self._current_token())
+
+    def _current_token(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = str(self.api.token(self.client_id, self.secret)["access_token"])
+            return self._token
+
+
+_PORTAL_RETRY = RetryPolicy(attempts=4, backoff=2.0, max_backoff=30.0)
+
+
+def _portal_errors() -> dict[str, str]:
+    return {"rejected": "dvcqg_tu_choi", "*": "dvcqg_khong_dong_bo"}
+
+
+@dataclass
+class PortalDossierSync:
+    """``cong_dvc_quoc_gia.dong_bo_ho_so``: steps 1-4, national code, files, the dossier."""
+
+    client: PortalClient
+    unit: str = "H41.15"
+    name: str = "cong_dvc_quoc_gia.dong_bo_ho_so"
+    required_params: frozenset[str] = frozenset({
+        "ma_ho_so", "ma_thu_tuc", "ho_ten_nguoi_nop", "so_dinh_danh", "ngay_tiep_nhan", "han_tra_ket_qua", "kenh"})
+    optional_params: frozenset[str] = frozenset({"tep"})
+    result_fields: frozenset[str] = frozenset({"ma_ho_so_quoc_gia", "so_tep"})
+    timeout: float = 20.0
+    retry: RetryPolicy = _PORTAL_RETRY
+    error_codes: Mapping[str, str] = field(default_factory=_portal_errors)
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        api = self.client.api
+        code = self.client.with_token(lambda t: api.dossier_code(t, str(params["ma_ho_so"]), self.unit))
+        national = str(code["ma_ho_so_quoc_gia"])
+        file_ids = [self.client.with_token(lambda t, f=f: api.upload(t, national, f))["ma_tep"]
+                    for f in params.get("tep") or []]
+        dossier = {key: params[key] for key in self.required_params if key != "ma_ho_so"}
+        self.client.with_token(lambda t: api.create(t, {**dossier, "ma_ho_so_quoc_gia": national, "tep": file_ids}))
+        return {"ma_ho_so_quoc_gia": national, "so_tep": len(file_ids)}
+
+
+@dataclass
+class PortalProgress:
+    """``cong_dvc_quoc_gia.cap_nhat_tien_do``: step 5, a step handled by a unit."""
+
+    client: PortalClient
+    name: str = "cong_dvc_quoc_gia.cap_nhat_tien_do"
+    required_params: frozenset[str] = frozenset({"ma_ho_so_quoc_gia", "buoc", "don_vi_xu_ly", "ngay"})
+    optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"da_cap_nhat"})
+    timeout: float = 20.0
+    retry: RetryPolicy = _PORTAL_RETRY
+    error_codes: Mapping[str, str] = field(default_factory=_portal_errors)
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.client.with_token(lambda t: self.client.api.progress(t, dict(params)))
+
+
+@dataclass
+class PortalStatus:
+    """``cong_dvc_quoc_gia.cap_nhat_trang_thai``: step 6, the dossier's national status code."""
+
+    client: PortalClient
+    name: str = "cong_dvc_quoc_gia.cap_nhat_trang_thai"
+    required_params: frozenset[str] = frozenset({"ma_ho_so_quoc_gia", "trang_thai"})
+    optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"da_cap_nhat"})
+    timeout: float = 20.0
+    retry: RetryPolicy = _PORTAL_RETRY
+    error_codes: Mapping[str, str] = field(default_factory=_portal_errors)
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.client.with_token(lambda t: self.client.api.status(t, dict(params)))
+
+
+def portal_connectors(client: PortalClient, unit: str = "H41.15") -> list[Any]:
+    return [PortalDossierSync(client, unit), PortalProgress(client), PortalStatus(client)]

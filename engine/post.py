@@ -1,0 +1,122 @@
+"""Public post (bưu chính công ích): send a result by post and follow the parcel.
+
+``buu_chinh.tao_van_don`` books a shipment and returns its tracking number;
+``buu_chinh.tra_cuu`` reads where the parcel is. The local fake keeps the shipments it
+booked and behaves like the carrier's API: a second booking for the same dossier returns
+the first shipment (so a retry after a lost answer sends one parcel), an address without
+province or street is refused, and :class:`FakeControls` make the next calls fail or hang.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.connectors import ConnectorError, FakeControls, RetryPolicy, mobile_number
+
+TRACKING_STATES = ("da_nhan_gui", "dang_van_chuyen", "da_phat", "phat_khong_thanh_cong")
+S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+
+
+def s10_check_digit(serial: str) -> int:
+    """The check digit of an 8-digit serial in a UPU S10 tracking number (EL123456785VN)."""
+    remainder = 11 - sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS, strict=True)) % 11
+    return {10: 0, 11: 5}.get(remainder, remainder)
+
+
+def tracking_number(sequence: int, prefix: str = "EL") -> str:
+    serial = f"{sequence:08d}"
+    return f"{prefix}{serial}{s10_check_digit(serial)}VN"
+
+
+def is_tracking_number(text: str) -> bool:
+    return (len(text) == 13 and text[:2].isalpha() and text[2:11].isdigit() and text[11:] == "VN"
+            and s10_check_digit(text[2:10]) == int(text[10]))
+
+
+@dataclass
+class FakePostOffice:
+    """The carrier's side: shipments by tracking number, and by dossier code for idempotency."""
+
+    shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_dossier: dict[str, str] = field(default_factory=dict)
+    controls: FakeControls = field(default_factory=FakeControls)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def book(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self.controls.before_call()
+        dossier = str(params["ma_ho_so"]).strip()
+        address = params["dia_chi_nhan"]
+        if not dossier:
+            raise ConnectorError("shipment refused: empty sender reference", retryable=False)
+        if not isinstance(address, Mapping) or not str(address.get("tinh_thanh") or "").strip() \
+                or not str(address.get("dia_chi_chi_tiet") or "").strip():
+            raise ConnectorError("shipment refused: the address needs a province and a street address",
+                                 retryable=False, reason="invalid_address")
+        phone = mobile_number(params)
+        with self.lock:
+            if dossier in self.by_dossier:  # the carrier's order code is ours: booking twice is one parcel
+                return self.shipments[self.by_dossier[dossier]]["receipt"]
+            number = tracking_number(len(self.shipments) + 1)
+            receipt = {"ma_van_don": number, "cuoc_phi": _postage(address), "trang_thai": "da_nhan_gui"}
+            self.shipments[number] = {"receipt": receipt, "state": "da_nhan_gui", "so_dien_thoai": phone,
+                                      "nguoi_nhan": str(params["nguoi_nhan"]), "dia_chi_nhan": dict(address)}
+            self.by_dossier[dossier] = number
+            return receipt
+
+    def track(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self.controls.before_call()
+        number = str(params["ma_van_don"]).strip().upper()
+        if not is_tracking_number(number):
+            raise ConnectorError("malformed tracking number", retryable=False)
+        shipment = self.shipments.get(number)
+        if shipment is None:
+            raise ConnectorError("no such shipment", retryable=False, reason="not_found")
+        return {"ma_van_don": number, "trang_thai": shipment["state"]}
+
+    def move(self, number: str, state: str) -> None:
+        """What the carrier's scanners would do: the parcel moves on."""
+        if state not in TRACKING_STATES:
+            raise ValueError(state)
+        self.shipments[number]["state"] = state
+
+
+def _postage(address: Mapping[str, Any]) -> int:
+    """A flat documents rate; the real carrier prices by zone and weight."""
+    return 25000 if address.get("tinh_thanh") else 35000
+
+
+@dataclass
+class PostShipment:
+    """``buu_chinh.tao_van_don``: book a shipment of the result, get its tracking number."""
+
+    office: FakePostOffice
+    name: str = "buu_chinh.tao_van_don"
+    required_params: frozenset[str] = frozenset({"ma_ho_so", "nguoi_nhan", "dia_chi_nhan", "so_dien_thoai"})
+    optional_params: frozenset[str] = frozenset({"ghi_chu"})
+    result_fields: frozenset[str] = frozenset({"ma_van_don", "cuoc_phi"})
+    timeout: float = 15.0
+    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=1.0)
+    error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "buu_chinh_loi"})
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.office.book(params)
+
+
+@dataclass
+class PostTracking:
+    """``buu_chinh.tra_cuu``: where the parcel with this tracking number is."""
+
+    office: FakePostOffice
+    name: str = "buu_chinh.tra_cuu"
+    required_params: frozenset[str] = frozenset({"ma_van_don"})
+    optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"ma_van_don", "trang_thai"})
+    timeout: float = 10.0
+    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=1.0)
+    error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "buu_chinh_loi"})
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.office.track(params)

@@ -1,0 +1,58 @@
+"""Point the connectors at real outside systems when the settings name them (MOTCUA_BUU_CHINH_*,
+MOTCUA_LLTP_*, MOTCUA_DVCQG_*); without settings every connector answers from its local fake."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from engine.connectors import ConnectorRegistry
+from engine.http_connector import Endpoint, HttpConnector, HttpPortalApi
+from engine.national_portal import PortalClient, portal_connectors
+from webapp.settings import OutsideSystem, Settings
+
+POST = ("buu_chinh.tao_van_don", "buu_chinh.tra_cuu")
+JUDICIAL_RECORDS = ("ly_lich_tu_phap.xac_minh",)
+
+
+class ConnectorSettingsError(ValueError):
+    """A connector setting that cannot work; the app refuses to start with it."""
+
+
+def init_connectors(app: Flask) -> None:
+    settings: Settings = app.config["MOTCUA_SETTINGS"]
+    configure(app.extensions["motcua_engine"].connectors, settings)
+
+
+def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
+    """Replace the fakes of each configured family by HTTP connectors; returns the names replaced."""
+    replaced: list[str] = []
+    for names, system, variable in ((POST, settings.post, "MOTCUA_BUU_CHINH_URL"),
+                                    (JUDICIAL_RECORDS, settings.judicial_records, "MOTCUA_LLTP_URL")):
+        if system.url is None:
+            continue
+        endpoint = _endpoint(system, variable)
+        for name in names:
+            fake = registry.get(name)
+            if fake is not None:  # the fake carries the declarations the real twin keeps
+                registry.register(HttpConnector.like(fake, endpoint))
+                replaced.append(name)
+    portal = settings.national_portal
+    if portal.url is not None:
+        if not (portal.client_id and portal.secret):
+            raise ConnectorSettingsError("MOTCUA_DVCQG_URL needs MOTCUA_DVCQG_CLIENT_ID and MOTCUA_DVCQG_SECRET")
+        client = PortalClient(HttpPortalApi(_endpoint(portal, "MOTCUA_DVCQG_URL")), portal.client_id, portal.secret)
+        for connector in portal_connectors(client, settings.national_portal_unit):
+            registry.register(connector)
+            replaced.append(connector.name)
+    return replaced
+
+
+def _endpoint(system: OutsideSystem, variable: str) -> Endpoint:
+    url = system.url or ""
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ConnectorSettingsError(f"{variable} must be an https URL (http only for localhost)")
+    return Endpoint(url, system.token)
