@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.portal import citizen_steps  # noqa: F401  (the citizen's own steps, on the portal blueprint)
     from webapp.portal.routes import bp as portal_bp
     from webapp.security import init_csrf
+    from webapp.studio import modeler  # noqa: F401  (the diagram editor, on the studio blueprint)
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
     from webapp.workspace import admin_roles, apology, assignments, intake, records, slips, withdrawals  # noqa: F401  (more routes on the workspace blueprint)
