@@ -123,3 +123,16 @@ export function setOperator(element, operator, services) {
     parameters: parameters.length ? list : undefined,
   });
 }
+
+// SpiffWorkflow's multi-instance tasks name a process variable in loopDataInputRef /
+// loopDataOutputRef, not a BPMN element; bpmn-moddle would drop such a reference on save.
+// Keep it as a stand-in that is written back as the same name.
+const VARIABLE_REFERENCES = ['loopDataInputRef', 'loopDataOutputRef'];
+
+export function keepVariableReferences(moddle, warnings) {
+  for (const warning of warnings || []) {
+    const property = (warning.property || '').replace(/^bpmn:/, '');
+    if (!warning.element || !VARIABLE_REFERENCES.includes(property) || !warning.value) continue;
+    warning.element.set(property, moddle.create('bpmn:ItemAwareElement', { id: warning.value }));
+  }
+}

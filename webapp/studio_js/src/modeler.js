@@ -9,6 +9,7 @@ import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
 import './modeler.css';
 
 import spiffworkflow from './spiffworkflow.json';
+import { keepVariableReferences } from './extensions.js';
 import { createPanel } from './panel.js';
 import { createProblems } from './problems.js';
 import { words } from './words.js';
@@ -27,6 +28,7 @@ async function start(app) {
     container: document.getElementById('modeler-canvas'),
     moddleExtensions: { spiffworkflow },
   });
+  modeler.on('import.parse.complete', ({ warnings }) => keepVariableReferences(modeler.get('moddle'), warnings));
   const canvas = modeler.get('canvas');
   const registry = modeler.get('elementRegistry');
   const selection = modeler.get('selection');
