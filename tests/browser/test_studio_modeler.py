@@ -143,3 +143,19 @@ def _text(node) -> str:  # noqa: ANN001 - an lxml element or attribute value
     if isinstance(node, str):
         return node
     return f"{etree.QName(node).localname} {sorted(node.attrib.items())} {(node.text or '').strip()}"
+
+
+def test_without_javascript_the_page_offers_the_file_upload(browser, live: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live.url + "/can-bo/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill("thietke")
+    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(live.url + "/thiet-ke/khai-sinh/so-do")
+    assert "Trình vẽ sơ đồ cần JavaScript" in page.inner_text("main")
+    assert not page.locator("#modeler-app").is_visible()
+    assert page.get_by_label("Tệp process.bpmn đã sửa").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()

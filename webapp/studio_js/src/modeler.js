@@ -94,6 +94,7 @@ async function start(app) {
         problems.clear();
         saveUrl = result.save_url; // the next save goes on from the version just stored
         history.replaceState(null, '', result.url);
+        document.getElementById('modeler-version').textContent = result.number;
         say(result.message);
       } else if (result) {
         problems.show(result.problems);
