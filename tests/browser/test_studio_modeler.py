@@ -5,6 +5,7 @@ with a problem marks the element on the diagram and stores nothing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -158,4 +159,62 @@ def test_without_javascript_the_page_offers_the_file_upload(browser, live: LiveS
     assert not page.locator("#modeler-app").is_visible()
     assert page.get_by_label("Tệp process.bpmn đã sửa").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+SERVICE_TASK = """<bpmn:serviceTask id="tinh_so_ngay" name="Tra cứu dân cư">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="dan_cu.tra_cuu" resultVariable="cong_dan">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="so_dinh_danh" type="str" value="so_dinh_danh"/>
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_nop_tinh_so_ngay</bpmn:incoming>
+      <bpmn:outgoing>Flow_tinh_so_ngay_le_phi</bpmn:outgoing>
+    </bpmn:serviceTask>"""
+
+
+def test_designer_sets_a_service_tasks_connector_parameters(browser, live: LiveServer, studio_bundle: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(live.url + "/can-bo/")
+    page.get_by_label("Tên đăng nhập").fill("thietke")
+    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # A draft where the first script task is a connector call (stored the way a file upload is).
+    page.goto(live.url + "/thiet-ke/khai-sinh/so-do?phien-ban=1")
+    csrf = page.locator("#modeler-app").get_attribute("data-csrf")
+    xml = page.request.get(live.url + "/thiet-ke/khai-sinh/phien-ban/1/so-do.bpmn").text()
+    xml = re.sub(r'<bpmn:scriptTask id="tinh_so_ngay".*?</bpmn:scriptTask>', SERVICE_TASK, xml, flags=re.S)
+    stored = page.request.post(
+        live.url + "/thiet-ke/khai-sinh/phien-ban/1/so-do", headers={"Accept": "application/json"},
+        multipart={"csrf_token": csrf, "so_do": {"name": "process.bpmn", "mimeType": "application/xml",
+                                                 "buffer": xml.encode("utf-8")}}).json()
+    assert stored["ok"], stored
+    page.goto(live.url + stored["url"])
+    page.wait_for_selector("#modeler-app[data-ready=true]")
+    page.get_by_label("Chọn phần tử để sửa").select_option("tinh_so_ngay")
+    assert page.get_by_label("Kết nối (connector)").input_value() == "dan_cu.tra_cuu"
+    parameter = page.get_by_label("Tham số so_dinh_danh (bắt buộc)")
+    assert parameter.input_value() == "so_dinh_danh"
+    parameter.fill("nguoi_yeu_cau.so_dinh_danh")
+    parameter.press("Tab")
+    page.get_by_label("Biến nhận kết quả").fill("dan_cu")
+    page.get_by_label("Biến nhận kết quả").press("Tab")
+    page.get_by_label("Trạng thái hồ sơ khi xong bước").select_option("2")
+    status = _save(page)
+    assert f"phiên bản {stored['number'] + 1} (bản nháp)" in status, status
+
+    saved = _stored_diagram(page, live, stored["number"] + 1)
+    spiff = {"s": "http://spiffworkflow.org/bpmn/schema/1.0/core", "b": BPMN}
+    task = saved.xpath("//b:serviceTask[@id='tinh_so_ngay']", namespaces=spiff)[0]
+    assert task.xpath("b:extensionElements/s:serviceTaskOperator/@id", namespaces=spiff) == ["dan_cu.tra_cuu"]
+    operator = task.xpath(".//s:serviceTaskOperator", namespaces=spiff)[0]
+    assert operator.get("resultVariable") == "dan_cu"
+    assert [(p.get("id"), p.get("type"), p.get("value")) for p in operator.xpath("s:parameters/s:parameter",
+                                                                                 namespaces=spiff)] == [
+        ("so_dinh_danh", "str", "nguoi_yeu_cau.so_dinh_danh")]
+    assert task.xpath(".//s:property[@name='statusOnComplete']/@value", namespaces=spiff) == ["2"]
     context.close()
