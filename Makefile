@@ -13,7 +13,17 @@ $(BIN)/motcua: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/motcua
+STUDIO_JS := webapp/studio_js
+STUDIO_BUNDLE := webapp/static/studio/modeler.js
+
+# The studio's diagram editor (bpmn-js), bundled by esbuild. Without npm the studio still
+# works (diagram upload), only the in-browser editor is missing.
+$(STUDIO_BUNDLE): $(STUDIO_JS)/package-lock.json $(wildcard $(STUDIO_JS)/src/*)
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(STUDIO_JS) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build; \
+	else echo "npm not found: the studio's diagram editor is not built (apt-get install -y nodejs npm)"; fi
+
+install: $(BIN)/motcua $(STUDIO_BUNDLE)
 
 run: install  ## the product on its embedded default (SQLite, no server to install, demo data)
 	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
