@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import DATA
+from tests.webapp.test_portal import _posted
 from tests.webapp.test_workspace import _login
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Dossier
@@ -19,25 +20,6 @@ from webapp.extensions import db
 from webapp.studio.diagram import read_layout
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _browser_fields(html: str) -> dict[str, str]:
-    """What a browser posts from the page's step form: inputs, checked choices, selects, textareas."""
-    page = lxml.html.fromstring(html)
-    form = page.cssselect("main form[method=post]")[-1]
-    fields: dict[str, str] = {}
-    for control in form.cssselect("input, select, textarea"):
-        name, kind = control.get("name"), control.get("type", "text")
-        if not name or kind == "submit" or (kind in ("radio", "checkbox") and control.get("checked") is None):
-            continue
-        if control.tag == "select":
-            chosen = control.cssselect("option[selected]")
-            fields[name] = chosen[0].get("value", "") if chosen else ""
-        elif control.tag == "textarea":
-            fields[name] = control.text or ""
-        else:
-            fields[name] = control.get("value", "")
-    return fields
 
 
 def _remember_samples(app: Flask) -> None:
@@ -66,7 +48,7 @@ def test_a_designer_plays_every_lane_to_the_end_without_touching_dossiers(
     _login(client, "thietke")
     start = client.get("/thiet-ke/khai-sinh/phien-ban/1/chay-thu").get_data(as_text=True)
     assert "Trần Minh An" in start  # the declaration starts from the remembered sample
-    response = client.post("/thiet-ke/khai-sinh/phien-ban/1/chay-thu", data=_browser_fields(start))
+    response = client.post("/thiet-ke/khai-sinh/phien-ban/1/chay-thu", data=_posted(start))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     run_url = response.headers["Location"]
 
@@ -83,7 +65,7 @@ def test_a_designer_plays_every_lane_to_the_end_without_touching_dossiers(
             assert client.post(run_url, data={"csrf_token": token, "thanh_toan": "1"}).status_code == 302
         elif doc.cssselect("input[name=buoc]"):
             lanes_seen.append(doc.cssselect("h3")[0].text_content())
-            answer = client.post(run_url, data=_browser_fields(page))
+            answer = client.post(run_url, data=_posted(page))
             assert answer.status_code == 302, answer.get_data(as_text=True)[:3000]
         else:
             break
@@ -101,9 +83,9 @@ def test_a_bad_answer_is_shown_and_changes_nothing(app: Flask, client: FlaskClie
     _remember_samples(app)
     _login(client, "thietke")
     start = client.get("/thiet-ke/khai-sinh/phien-ban/1/chay-thu").get_data(as_text=True)
-    run_url = client.post("/thiet-ke/khai-sinh/phien-ban/1/chay-thu", data=_browser_fields(start)).headers["Location"]
+    run_url = client.post("/thiet-ke/khai-sinh/phien-ban/1/chay-thu", data=_posted(start)).headers["Location"]
     page = client.get(run_url).get_data(as_text=True)
-    fields = {k: v for k, v in _browser_fields(page).items() if not k.startswith("f.")}
+    fields = {k: v for k, v in _posted(page).items() if not k.startswith("f.")}
     wrong = client.post(run_url, data=fields)  # the step's required answers left out
     assert wrong.status_code == 422
     assert lxml.html.fromstring(wrong.get_data(as_text=True)).cssselect(".error-summary a")
@@ -114,7 +96,7 @@ def test_someone_elses_or_unknown_run_is_not_found(app: Flask, client: FlaskClie
     _remember_samples(app)
     _login(client, "thietke")
     start = client.get("/thiet-ke/khai-sinh/phien-ban/1/chay-thu").get_data(as_text=True)
-    run_url = client.post("/thiet-ke/khai-sinh/phien-ban/1/chay-thu", data=_browser_fields(start)).headers["Location"]
+    run_url = client.post("/thiet-ke/khai-sinh/phien-ban/1/chay-thu", data=_posted(start)).headers["Location"]
     token = run_url.rsplit("/", 1)[-1]
     path = app.config["MOTCUA_SETTINGS"].data_dir / "studio-runs" / f"{token}.json"
     run = orjson.loads(path.read_bytes())
