@@ -19,7 +19,7 @@ from webapp.extensions import db
 from webapp.pdf import slips as pdf_slips
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
-from webapp.workspace.slips import _dossier_for_officer
+from webapp.workspace.slips import dossier_for_officer
 
 KIND = "apology"
 REASON_MAX = 1000
@@ -34,7 +34,7 @@ def is_overdue(dossier: Dossier, now: datetime) -> bool:
 def apology(code: str) -> ResponseReturnValue:
     officer = current_officer()
     assert officer is not None
-    dossier = _dossier_for_officer(code)
+    dossier = dossier_for_officer(code)
     now = service.now_vn()
     if not is_overdue(dossier, now):
         abort(409, "the dossier is not overdue")
@@ -62,7 +62,7 @@ def apology(code: str) -> ResponseReturnValue:
 
 
 def _latest_apology(code: str) -> tuple[Dossier, StepRecord]:
-    dossier = _dossier_for_officer(code)
+    dossier = dossier_for_officer(code)
     step = db.session.scalar(sa.select(StepRecord).where(StepRecord.dossier_id == dossier.id, StepRecord.kind == KIND)
                              .order_by(StepRecord.id.desc()).limit(1))
     if step is None:

@@ -18,6 +18,7 @@ from webapp.i18n import current_lang
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.intake import DESK_ROLE
 from webapp.workspace.routes import bp
+from webapp.workspace.slips import dossier_for_officer
 
 _REFUSALS = {
     "unknown_component": ("Chọn thành phần hồ sơ.", "Choose the dossier component."),
@@ -29,20 +30,12 @@ _REFUSALS = {
 }
 
 
-def _readable(code: str) -> Dossier:
-    officer = current_officer()
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
-    if dossier is None or officer is None or not service.can_read(officer, dossier):
-        abort(404)
-    return dossier
-
-
 @bp.route("/ho-so/<code>/giay-to", methods=["GET", "POST"])
 @officer_required
 def dossier_documents(code: str) -> ResponseReturnValue:
     officer = current_officer()
     assert officer is not None
-    dossier = _readable(code)
+    dossier = dossier_for_officer(code)
     may_add = officer.has(DESK_ROLE, dossier.receiving_unit_id) and dossier.finished_at is None
     error = None
     if request.method == "POST":

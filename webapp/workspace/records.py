@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.pdf import slips as pdf_slips
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
-from webapp.workspace.slips import _dossier_for_officer
+from webapp.workspace.slips import dossier_for_officer
 
 
 def _names(ids: set[int | None]) -> dict[int, str]:
@@ -36,7 +36,7 @@ def _units(ids: set[int | None]) -> dict[int, str]:
 
 
 def _stop_facts(code: str) -> dict[str, Any]:
-    dossier = _dossier_for_officer(code)
+    dossier = dossier_for_officer(code)
     if dossier.status != DossierStatus.STOPPED:
         abort(404)
     rows = db.session.scalars(sa.select(StepRecord).where(
@@ -81,7 +81,7 @@ def _send(dossier: Dossier, form: str, context: dict[str, Any]) -> ResponseRetur
 
 
 def _control_facts(code: str) -> dict[str, Any]:
-    dossier = _dossier_for_officer(code)
+    dossier = dossier_for_officer(code)
     items = db.session.scalars(sa.select(WorkItem).where(WorkItem.dossier_id == dossier.id)
                                .order_by(WorkItem.entered_at, WorkItem.id)).all()
     names = _names({i.completed_by_id for i in items} | {i.assignee_id for i in items})
@@ -130,7 +130,7 @@ def _unit_before(items: list[WorkItem], item: WorkItem) -> int | None:
 @officer_required
 def audit_view(code: str) -> ResponseReturnValue:
     """Who did what and when to this dossier, oldest first (the log holds no form data)."""
-    dossier = _dossier_for_officer(code)
+    dossier = dossier_for_officer(code)
     entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.dossier_id == dossier.id)
                                  .order_by(AuditEntry.id)).all()
     return render_template("workspace/audit.html", dossier=dossier, entries=entries,

@@ -27,7 +27,7 @@ REGISTER_PAGE = 50
 REGISTER_PDF_MAX = 500  # rows; fpdf2 lays out about 60-100 table rows a second
 
 
-def _dossier_for_officer(code: str) -> Dossier:
+def dossier_for_officer(code: str) -> Dossier:
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
     if dossier is None or not service.can_read(current_officer(), dossier):
         abort(404)
@@ -41,7 +41,7 @@ def _last_step_with(dossier: Dossier, key: str) -> StepRecord | None:
 
 
 def _slip(code: str, number: str, key: str, wanted_status: int | None, *, as_pdf: bool = False) -> ResponseReturnValue:
-    dossier = _dossier_for_officer(code)
+    dossier = dossier_for_officer(code)
     step = _last_step_with(dossier, key)
     if step is None or (wanted_status is not None and dossier.status != wanted_status):
         abort(404)
