@@ -225,9 +225,11 @@ MOTHER_FILES = {
 }
 MOTHER = {"ho_ten": "Đỗ Thị Hạnh", "nam_sinh": 1999, "dan_toc": "Kinh", "quoc_tich": "Việt Nam",
           "so_dinh_danh": "036199007788",
-          "noi_cu_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Xã Hải Hậu", "dia_chi_chi_tiet": "Xóm 3, thôn Trung Thành"}}
+          "noi_cu_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Xã Hải Hậu",
+                         "dia_chi_chi_tiet": "Xóm 3, thôn Trung Thành"}}
 BABY = {"ho_ten": "Đỗ Bảo Ngọc", "ngay_sinh": "2026-05-20", "gioi_tinh": "nu", "dan_toc": "Kinh",
-        "quoc_tich": "Việt Nam", "noi_sinh": "Trạm y tế xã Hải Hậu, tỉnh Ninh Bình", "que_quan": "Xã Hải Hậu, tỉnh Ninh Bình"}
+        "quoc_tich": "Việt Nam", "noi_sinh": "Trạm y tế xã Hải Hậu, tỉnh Ninh Bình",
+        "que_quan": "Xã Hải Hậu, tỉnh Ninh Bình"}
 ON_TIME = ("Miễn lệ phí: đăng ký khai sinh đúng hạn, trong 60 ngày kể từ ngày sinh "
            "(Luật Hộ tịch, Điều 11 khoản 1 điểm b và Điều 15).")
 FULL_PATH = [ACCEPT, PROCESS, APPROVE, RETURN]
@@ -243,7 +245,8 @@ def test_father_not_identified_leaves_the_fathers_part_of_the_certificate_blank(
     assert certificate["cha"] is None
     assert certificate["me"] == {k: MOTHER[k] for k in ("ho_ten", "nam_sinh", "dan_toc", "quoc_tich", "noi_cu_tru")}
     assert certificate["so_dinh_danh_ca_nhan"] == "036225000789"
-    assert (certificate["ho_ten"], certificate["ngay_sinh"], certificate["gioi_tinh"]) == ("Đỗ Bảo Ngọc", "2026-05-20", "nu")
+    assert (certificate["ho_ten"], certificate["ngay_sinh"], certificate["gioi_tinh"]) \
+        == ("Đỗ Bảo Ngọc", "2026-05-20", "nu")
     assert run.data["ghi_chu_so_ho_tich"] == ""
 
 
