@@ -233,6 +233,10 @@ BABY = {"ho_ten": "Đỗ Bảo Ngọc", "ngay_sinh": "2026-05-20", "gioi_tinh": 
 ON_TIME = ("Miễn lệ phí: đăng ký khai sinh đúng hạn, trong 60 ngày kể từ ngày sinh "
            "(Luật Hộ tịch, Điều 11 khoản 1 điểm b và Điều 15).")
 FULL_PATH = [ACCEPT, PROCESS, APPROVE, RETURN]
+# Submitted Monday 09:00, a step every 30 minutes: every case is a same-day procedure.
+SAME_DAY_STEPS = [("tiep_nhan_ho_so", "tiep_nhan", at(8, 11)),
+                  ("tham_dinh_xu_ly", "chuyen_vien_ho_tich", at(8, 11, 30)),
+                  ("phe_duyet", "lanh_dao", at(8, 11)), ("tra_ket_qua", "tiep_nhan", at(8, 11, 30))]
 
 
 def test_father_not_identified_leaves_the_fathers_part_of_the_certificate_blank(engine: Engine) -> None:
@@ -240,6 +244,7 @@ def test_father_not_identified_leaves_the_fathers_part_of_the_certificate_blank(
                        doi_tuong_uu_tien=False, doi_tuong_mien_le_phi=None)
     run = play(engine, FULL_PATH, start=data)
     assert run.statuses == [1, 2, 4, 9, 10] and run.completed
+    assert run.steps == SAME_DAY_STEPS
     assert (run.data["le_phi"], run.data["ly_do_le_phi"]) == (0, ON_TIME)  # 19 days after birth
     certificate = run.data["giay_khai_sinh"]
     assert certificate["cha"] is None
@@ -270,6 +275,7 @@ def test_a_witness_statement_replaces_the_birth_certificate(engine: Engine) -> N
     run = play(engine, FULL_PATH, start=declaration(giay_to_ve_viec_sinh="van_ban_nguoi_lam_chung",
                                                     nguoi_lam_chung=witness))
     assert run.statuses == [1, 2, 4, 9, 10] and run.data["nguoi_lam_chung"]["ho_ten"] == "Lê Thị Hoa"
+    assert run.steps == SAME_DAY_STEPS
 
 
 def test_an_undertaking_without_a_witness_is_accepted_and_takes_no_witness(engine: Engine) -> None:
@@ -306,6 +312,7 @@ def test_an_abandoned_child_is_registered_by_the_carer_with_the_record_in_place_
         engine: Engine) -> None:
     run = play(engine, FULL_PATH, start=abandoned())  # last notice 31/05: the 7 days ended on 07/06
     assert run.statuses == [1, 2, 4, 9, 10] and run.completed
+    assert run.steps == SAME_DAY_STEPS
     assert (run.data["le_phi"], run.data["ly_do_le_phi"]) == (0, ON_TIME)  # 38 days after the recorded birth date
     certificate = run.data["giay_khai_sinh"]
     assert certificate["me"] is None and certificate["cha"] is None
@@ -364,7 +371,7 @@ def test_a_child_born_through_surrogacy_needs_the_surrogacy_document_and_both_pa
     assert set(errors) == {"chua_xac_dinh_cha"}
     assert set(errors_of(engine, declaration(van_ban_mang_thai_ho=SURROGACY_PAPER))) == {"van_ban_mang_thai_ho"}
     run = play(engine, FULL_PATH, start=declaration(truong_hop="mang_thai_ho", van_ban_mang_thai_ho=SURROGACY_PAPER))
-    assert run.statuses == [1, 2, 4, 9, 10]
+    assert run.statuses == [1, 2, 4, 9, 10] and run.steps == SAME_DAY_STEPS
     assert run.data["giay_khai_sinh"]["cha"]["ho_ten"] == "Trần Văn Hùng"
 
 
@@ -392,6 +399,11 @@ def test_registration_on_behalf_needs_an_authorisation_notarised_unless_a_close_
     # The grandmother is the father's mother: no notarisation; the late registration pays the fee.
     run = play(engine, [ACCEPT, PAY, PROCESS, APPROVE, RETURN], start=on_behalf("cha_me"))
     assert run.statuses == [1, 2, 6, 4, 9, 10] and run.completed
+    # Processing waits for the payment (no deadline there); each later step counts from its entry, over lunch
+    # (11:30-13:30) when it must: processing entered 10:00 for 2h, the return entered 11:00 for 1h.
+    assert run.steps == [("tiep_nhan_ho_so", "tiep_nhan", at(8, 11)), ("cho_nop_le_phi", "cong_dan", None),
+                         ("tham_dinh_xu_ly", "chuyen_vien_ho_tich", at(8, 14)),
+                         ("phe_duyet", "lanh_dao", at(8, 11, 30)), ("tra_ket_qua", "tiep_nhan", at(8, 14))]
     assert run.data["thanh_toan"]["so_tien"] == 8000
     assert run.data["ly_do_le_phi"].startswith("Nộp lệ phí: đăng ký khai sinh quá 60 ngày")
     run = play(engine, [ACCEPT, PAY, PROCESS, APPROVE, RETURN], start=on_behalf("khac", notarised=True))
