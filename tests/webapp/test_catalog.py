@@ -43,9 +43,11 @@ def test_procedure_page_shows_what_the_law_requires(client: FlaskClient, seeded:
     page = _page(client, "/thu-tuc/khai-sinh")
     body = page.text_content()
     for expected in ("1.001193", "Hộ tịch", "Cấp xã", "Trong ngày làm việc", "8.000 đ", "Giấy chứng sinh",
-                     "Luật Hộ tịch", "Ủy ban nhân dân cấp xã", "Cha, mẹ, ông, bà", "Phê duyệt"):
+                     "Luật Hộ tịch", "Ủy ban nhân dân cấp xã", "Cha, mẹ, ông, bà", "Phê duyệt",
+                     "Biên bản xác nhận việc trẻ bị bỏ rơi", "Văn bản chứng minh việc mang thai hộ"):
         assert expected in body, expected
-    assert len(page.cssselect("table tbody tr")) == 3  # three dossier components
+    assert "trẻ em sinh ra ở nước ngoài đăng ký theo thủ tục riêng" in " ".join(body.split())  # out of scope, said so
+    assert len(page.cssselect("table tbody tr")) == 5  # five dossier components, most of them by case
     qr = page.cssselect(".qr svg")
     assert qr and "http://localhost/thu-tuc/khai-sinh" in body
 

@@ -145,11 +145,13 @@ def test_required_fields_say_so_in_words(to_khai: CompiledForm) -> None:
     assert label_of(root, one(root, "//*[@name='f.tre_em.que_quan']")) == "Quê quán"
     assert label_of(root, one(root, "//input[@name='f.nguoi_yeu_cau.ngay_sinh']")) == "Ngày, tháng, năm sinh"
     assert legend_of(root.xpath("//input[@name='f.tre_em.gioi_tinh']")[0]) == "Giới tính (bắt buộc)"
-    assert one(root, "//fieldset[@id='f-me']/legend").text_content() == "Thông tin người mẹ (bắt buộc)"
-    assert one(root, "//fieldset[@id='f-cha']/legend").text_content() == "Thông tin người cha"  # only if not unknown
+    # required by case only: the mother unless the child was abandoned, the father unless unknown
+    assert one(root, "//fieldset[@id='f-me']/legend").text_content() == "Thông tin người mẹ"
+    assert one(root, "//fieldset[@id='f-cha']/legend").text_content() == "Thông tin người cha"
+    assert legend_of(root.xpath("//input[@name='f.truong_hop']")[0]) == "Trường hợp đăng ký khai sinh (bắt buộc)"
     # a tick box always has an answer: not marked
     assert label_of(root, one(root, "//input[@type='checkbox'][@name='f.doi_tuong_uu_tien']")) \
-        == "Thuộc đối tượng được miễn lệ phí"
+        == "Trẻ thuộc đối tượng được miễn lệ phí"
     assert "*" not in root.text_content()
 
 
@@ -158,9 +160,11 @@ def test_ui_order_is_followed_with_star_for_the_rest(to_khai: CompiledForm) -> N
     names = list(dict.fromkeys(el.get("name") for el in root.iter("input", "select", "textarea")
                                if el.get("name") and not el.get("name").endswith("._count")))
     top = list(dict.fromkeys(n.split(".")[1] for n in names))
-    assert top == ["nguoi_yeu_cau", "tre_em", "me", "chua_xac_dinh_cha", "cha", "doi_tuong_uu_tien", "nhan_ket_qua"]
+    assert top == ["truong_hop", "nguoi_yeu_cau", "uy_quyen", "tre_em", "giay_to_ve_viec_sinh", "nguoi_lam_chung",
+                   "bien_ban_bo_roi", "me", "chua_xac_dinh_cha", "cha", "van_ban_mang_thai_ho", "doi_tuong_uu_tien",
+                   "doi_tuong_mien_le_phi", "nhan_ket_qua"]
     requester = [n.removeprefix("f.nguoi_yeu_cau.") for n in names if n.startswith("f.nguoi_yeu_cau.")]
-    assert requester == ["ho_ten", "ngay_sinh", "gioi_tinh", "so_dinh_danh", "quan_he_voi_tre",
+    assert requester == ["ho_ten", "ngay_sinh", "gioi_tinh", "so_dinh_danh", "quan_he_voi_tre", "to_chuc_nuoi_duong",
                          "giay_to.loai", "giay_to.so", "giay_to.ngay_cap", "giay_to.noi_cap",
                          "dia_chi.tinh_thanh", "dia_chi.xa_phuong", "dia_chi.dia_chi_chi_tiet",
                          "dan_toc", "quoc_tich"]  # the "*" slot: fields the order does not name
@@ -191,9 +195,10 @@ def test_widgets_follow_the_schema_and_ui_schema(to_khai: CompiledForm) -> None:
     assert control("f.nguoi_yeu_cau.dia_chi.dia_chi_chi_tiet").tag == "input"  # maxLength 200
     # enum as radios with the UI schema's labels, the posted value as it is in the schema
     relation = root.xpath("//input[@name='f.nguoi_yeu_cau.quan_he_voi_tre']")
-    assert [r.get("value") for r in relation] == ["cha", "me", "ong_ba", "nguoi_than", "nguoi_duoc_uy_quyen"]
+    assert [r.get("value") for r in relation] == ["cha", "me", "ong_ba", "nguoi_than", "nguoi_nuoi_duong",
+                                                  "nguoi_duoc_uy_quyen"]
     assert [label_of(root, r) for r in relation] == ["Cha", "Mẹ", "Ông, bà", "Người thân thích khác",
-                                                    "Người được ủy quyền"]
+                                                    "Cá nhân, tổ chức đang nuôi dưỡng trẻ", "Người được ủy quyền"]
     assert [r.get("value") for r in relation if r.get("checked") is not None] == ["cha"]
     # booleans with ui:widget checkbox: one tick box (plus the hidden "answered, not ticked")
     box = control("f.chua_xac_dinh_cha")
@@ -298,11 +303,17 @@ def test_empty_inputs_are_left_out_so_required_fires(to_khai: CompiledForm) -> N
     assert "ho_ten" not in data["tre_em"]
     assert [(e.path, e.code) for e in forms.validate(to_khai, data)] == [("tre_em.ho_ten", "field_required")]
     # a required group left empty comes back as {} so each of its fields is reported
+    blank_requester = MultiDict([(k, "" if k.startswith("f.nguoi_yeu_cau.giay_to.") else v) for k, v in pairs])
+    data = parse_form(to_khai, blank_requester)
+    assert data["nguoi_yeu_cau"]["giay_to"] == {}
+    assert {e.path for e in forms.validate(to_khai, data)} == {
+        "nguoi_yeu_cau.giay_to.loai", "nguoi_yeu_cau.giay_to.so", "nguoi_yeu_cau.giay_to.ngay_cap",
+        "nguoi_yeu_cau.giay_to.noi_cap"}
+    # the mother's group is required by case (not for an abandoned child): left empty, the group is named
     blank_mother = MultiDict([(k, "" if k.startswith("f.me.") else v) for k, v in pairs])
     data = parse_form(to_khai, blank_mother)
-    assert data["me"] == {}
-    assert {e.path for e in forms.validate(to_khai, data)} == {"me.ho_ten", "me.nam_sinh", "me.dan_toc",
-                                                                "me.quoc_tich"}
+    assert "me" not in data
+    assert [(e.path, e.code) for e in forms.validate(to_khai, data)] == [("me", "field_required")]
     # an optional group left empty is left out: "father unknown" ticked and no father is valid
     no_father = MultiDict([(k, "" if k.startswith("f.cha.") else v) for k, v in pairs]
                           + [("f.chua_xac_dinh_cha", "true")])
@@ -629,11 +640,11 @@ def test_english_switches_the_fixed_words_and_marks_vietnamese_titles(to_khai: C
 
 def test_steps_follow_the_ui_schema(to_khai: CompiledForm) -> None:
     assert steps(to_khai) == [
-        Step("Người yêu cầu", ("nguoi_yeu_cau",)),
-        Step("Thông tin của trẻ", ("tre_em",)),
+        Step("Trường hợp khai sinh và người yêu cầu", ("truong_hop", "nguoi_yeu_cau", "uy_quyen")),
+        Step("Thông tin của trẻ", ("tre_em", "giay_to_ve_viec_sinh", "nguoi_lam_chung", "bien_ban_bo_roi")),
         Step("Thông tin người mẹ", ("me",)),
-        Step("Thông tin người cha", ("chua_xac_dinh_cha", "cha")),
-        Step("Lệ phí và nhận kết quả", ("doi_tuong_uu_tien", "nhan_ket_qua")),
+        Step("Thông tin người cha", ("chua_xac_dinh_cha", "cha", "van_ban_mang_thai_ho")),
+        Step("Lệ phí và nhận kết quả", ("doi_tuong_uu_tien", "doi_tuong_mien_le_phi", "nhan_ket_qua")),
     ]
 
 
@@ -653,7 +664,7 @@ def test_render_and_parse_one_step(to_khai: CompiledForm) -> None:
     root = parse_html(render_form(to_khai, SAMPLE, [{"path": "tre_em.ho_ten", "message": "x"},
                                                     {"path": "cha.ho_ten", "message": "Thiếu"}], only=only))
     names = {name.split(".")[1] for name, _ in posted(root)}
-    assert names == {"chua_xac_dinh_cha", "cha"}
+    assert names == {"chua_xac_dinh_cha", "cha", "van_ban_mang_thai_ho"}
     assert [e.text_content() for e in root.cssselect(".field-error")] == ["Lỗi: Thiếu"]
     # Parsing that step keeps the other steps' answers from the draft and replaces this step's.
     base = {**SAMPLE, "cha": {"ho_ten": "Cũ"}}
@@ -663,7 +674,7 @@ def test_render_and_parse_one_step(to_khai: CompiledForm) -> None:
     ticked = MultiDict([("f.chua_xac_dinh_cha", "true")])
     data = parse_form(to_khai, ticked, only=only, base=SAMPLE)
     assert data["chua_xac_dinh_cha"] is True and "cha" not in data and data["me"] == SAMPLE["me"]
-    assert parse_form(to_khai, MultiDict(posted(root)), only=only) == {k: SAMPLE[k] for k in only}
+    assert parse_form(to_khai, MultiDict(posted(root)), only=only) == {k: SAMPLE[k] for k in only if k in SAMPLE}
 
 
 def test_errors_of_one_step(to_khai: CompiledForm) -> None:
