@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import sqlalchemy as sa
-from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp import formui
@@ -98,9 +100,10 @@ def _send(storage_key: str, content_type: str, filename: str, *, thumbnail: bool
         small = thumbnails.thumbnail(path, content_type)
         if small is None:
             abort(404)
-        response = send_file(small, mimetype="image/jpeg", max_age=3600)
-    else:
-        response = send_file(path, mimetype=content_type, download_name=filename, max_age=0)
+        response = Response(small.read_bytes(), mimetype="image/jpeg")
+    else:  # at most the component's size limit (10 MB by default): read whole, no file left open
+        response = Response(path.read_bytes(), mimetype=content_type)
+        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     response.headers["Cache-Control"] = "private, max-age=3600" if thumbnail else "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
