@@ -13,7 +13,9 @@ $(BIN)/motcua: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/motcua
+install: $(BIN)/motcua  ## also the npm packages of package-lock.json (axe-core for the browser tests), when npm is there
+	@if [ -f package-lock.json ] && command -v npm >/dev/null && ! [ node_modules/.package-lock.json -nt package-lock.json ]; \
+	then npm ci --no-audit --no-fund --loglevel=error; fi
 
 run: install  ## the product on its embedded default (SQLite, no server to install, demo data)
 	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
