@@ -130,7 +130,7 @@ def check(slug: str) -> ResponseReturnValue:
         key = f"draft-{draft.id}-{draft.updated_at.timestamp()}"
         try:
             dossier, created = dossiers.submit(principal, dossiers.Submission(procedure=slug, data=draft.data),
-                                         idempotency_key=key, lang=current_lang())
+                                               idempotency_key=key, lang=current_lang())
         except dossiers.DossierError:
             db.session.rollback()
             return redirect(url_for("portal.fill", slug=slug))
@@ -141,8 +141,8 @@ def check(slug: str) -> ResponseReturnValue:
         db.session.commit()
         return redirect(url_for("portal.dossier", code=dossier.code))
     return render_template("portal/check.html", version=version, rows=dossier_view.rows(form, draft.data),
-                           files=attachments.components_for(version.meta, draft), missing=missing,
-                           ), 422 if missing and request.method == "POST" else 200
+                           files=attachments.components_for(version.meta, draft),
+                           missing=missing), 422 if missing and request.method == "POST" else 200
 
 
 @bp.get("/ho-so/<code>")
