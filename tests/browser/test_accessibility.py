@@ -90,6 +90,7 @@ def test_the_citizen_journey_has_no_serious_accessibility_problem(browser, live:
     _answer_steps(page, checker)
 
     assert page.inner_text("h1") == "Giấy tờ kèm theo"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
     checker.check("attachments")
     page.get_by_label("Chọn tệp: Giấy chứng sinh").set_input_files(
         {"name": "not-a-scan.pdf", "mimeType": "application/pdf", "buffer": b"just text"})
