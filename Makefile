@@ -23,7 +23,9 @@ $(STUDIO_BUNDLE): $(STUDIO_JS)/package-lock.json $(wildcard $(STUDIO_JS)/src/*)
 	  cd $(STUDIO_JS) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build; \
 	else echo "npm not found: the studio's diagram editor is not built (apt-get install -y nodejs npm)"; fi
 
-install: $(BIN)/motcua $(STUDIO_BUNDLE)
+install: $(BIN)/motcua $(STUDIO_BUNDLE)  ## also axe-core (package-lock.json) for the browser tests, when npm is there
+	@if [ -f package-lock.json ] && command -v npm >/dev/null && ! [ node_modules/.package-lock.json -nt package-lock.json ]; \
+	then npm ci --no-audit --no-fund --loglevel=error; fi
 
 run: install  ## the product on its embedded default (SQLite, no server to install, demo data)
 	$(BIN)/motcua serve --host $(HOST) --port $(PORT)

@@ -38,7 +38,10 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     from webapp.notifications import init_notifications
     from webapp.payments.gateway import init_payments
     from webapp.payments.routes import bp as payments_bp
-    from webapp.portal import citizen_steps  # noqa: F401  (the citizen's own steps, on the portal blueprint)
+    from webapp.portal import (
+        attachment_pages,  # noqa: F401  (attachments, on the portal blueprint)
+        citizen_steps,  # noqa: F401  (the citizen's own steps, on the portal blueprint)
+    )
     from webapp.portal.routes import bp as portal_bp
     from webapp.results.routes import init_results
     from webapp.security import init_csrf

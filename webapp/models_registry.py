@@ -8,13 +8,14 @@ from webapp.feedback.models import Rating
 from webapp.jobs.models import FailedJob, JobStats, OutboxMessage
 from webapp.notifications.models import Notification
 from webapp.payments.models import Payment
-from webapp.portal.models import Draft
+from webapp.portal.models import Draft, DraftAttachment
 from webapp.procedures.models import Procedure, ProcedureVersion
 from webapp.timers.models import TimerDue
 from webapp.tracking.models import LookupThrottle
 
 __all__ = [
     "Account", "ApiToken", "AuditEntry", "DeadlineAlert", "Document", "Dossier", "DossierCodeCounter", "Draft",
+    "DraftAttachment",
     "FailedJob", "JobStats",
     "LookupThrottle", "Notification", "OutboxMessage", "Payment", "Procedure",
     "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "TimerDue", "Unit",

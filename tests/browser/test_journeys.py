@@ -11,6 +11,7 @@ from webapp.demo import DEMO_PASSWORD
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 PHONE = {"width": 360, "height": 740}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def test_citizen_finds_birth_registration_on_a_small_phone(browser, live: LiveServer) -> None:
@@ -88,7 +89,14 @@ def test_citizen_logs_in_fills_the_generated_form_and_submits_without_javascript
         assert f"Bước {number}/{len(steps)}: {step.title}" in page.inner_text("main")
         _fill(page, _posted(f'<form method="post">{formui.render_form(form, DECLARATION, only=step.fields)}</form>'))
         page.get_by_role("button", name="Tiếp tục", exact=True).click()
+    # The supporting documents: the birth certificate is required; a scan is attached from the phone.
+    assert page.inner_text("h1") == "Giấy tờ kèm theo"
+    page.get_by_label("Chọn tệp: Giấy chứng sinh").set_input_files(
+        {"name": "giay-chung-sinh.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    page.get_by_role("button", name="Tiếp tục", exact=True).click()
     assert "Kiểm tra thông tin trước khi nộp" in page.inner_text("h1")
+    assert "giay-chung-sinh.pdf" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert "Trần Minh An" in page.inner_text("main")
     page.get_by_role("button", name="Nộp hồ sơ").click()
     assert "Mới đăng ký" in page.inner_text("main")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from typing import Any
 
 import lxml.html
 import sqlalchemy as sa
@@ -14,6 +16,8 @@ from webapp.accounts.models import Account
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.portal.models import Draft
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 
@@ -47,6 +51,14 @@ def _posted(html: str) -> dict[str, str]:
 def test_signing_in_is_required(client: FlaskClient, seeded: dict) -> None:
     response = client.get("/thu-tuc/khai-sinh/nop")
     assert response.status_code == 302 and "/dang-nhap?next=/thu-tuc/khai-sinh/nop" in response.headers["Location"]
+
+
+def attach(client: FlaskClient, component: str, data: bytes, name: str = "giay.pdf",
+           slug: str = "khai-sinh", **extra: str) -> Any:
+    """Post one file for a component on the attachments page, as the plain (no JavaScript) form does."""
+    url = f"/thu-tuc/{slug}/giay-to"
+    return client.post(url, data={"csrf_token": _token(client, url), f"file.{component}": (io.BytesIO(data), name),
+                                  **extra}, content_type="multipart/form-data")
 
 
 def _step_answers(app: Flask, number: int) -> dict[str, str]:
@@ -87,7 +99,9 @@ def test_fill_resume_check_and_submit_once(app: Flask, client: FlaskClient, seed
         url = f"/thu-tuc/khai-sinh/nop?buoc={number}"
         response = phone.post(url, data={**_step_answers(app, number), "csrf_token": _token(phone, url)})
         assert response.status_code == 302
-    assert response.headers["Location"].endswith("/thu-tuc/khai-sinh/kiem-tra")
+    # After the declaration, the supporting documents; the birth certificate is required.
+    assert response.headers["Location"].endswith("/thu-tuc/khai-sinh/giay-to")
+    attach(phone, "giay_chung_sinh", PDF)
     check = phone.get("/thu-tuc/khai-sinh/kiem-tra").get_data(as_text=True)
     assert "Trần Minh An" in check and "Nguyễn Thị Lan" in check
     token = _posted(check)["csrf_token"]
@@ -128,7 +142,7 @@ def test_every_step_in_turn_with_progress_and_merged_draft(app: Flask, client: F
         assert not page.cssselect("script")
         response = client.post(url, data={**_step_answers(app, number), "csrf_token": _token(client, url)})
         assert response.status_code == 302
-        following = f"/thu-tuc/khai-sinh/nop?buoc={number + 1}" if number < 5 else "/thu-tuc/khai-sinh/kiem-tra"
+        following = f"/thu-tuc/khai-sinh/nop?buoc={number + 1}" if number < 5 else "/thu-tuc/khai-sinh/giay-to"
         assert response.headers["Location"].endswith(following)
         # The draft holds every answer given so far, and nothing of the steps still to come.
         done = [f for step in STEP_FIELDS[:number] for f in step]

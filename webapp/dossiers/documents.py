@@ -38,22 +38,28 @@ def store_document(dossier: Dossier, *, component: str, filename: str, data: byt
     content_type, signatures = _SIGNATURES[extension]
     if not data.startswith(signatures):
         raise DossierError(422, "content_mismatch", f"the content is not {extension}")
-    digest, key = store_bytes(data)
-    document = Document(dossier_id=dossier.id, component=component, filename=Path(filename).name[:255],
-                        content_type=content_type, size=len(data), sha256=digest, storage_key=key,
-                        uploaded_by_id=actor_id)
-    db.session.add(document)
-    db.session.flush()
-    record("document.uploaded", actor_id=actor_id, dossier_id=dossier.id, object_type="document",
-           object_id=document.id, component=component, size=len(data), sha256=digest)
-    return document
+    digest, key = put_blob(data)
+    return attach_stored(dossier, component=component, filename=filename, content_type=content_type,
+                         size=len(data), sha256=digest, storage_key=key, actor_id=actor_id)
 
 
-def store_bytes(data: bytes) -> tuple[str, str]:
-    """Write ``data`` to content-addressed storage; returns (sha256, storage key)."""
+def sniff(data: bytes) -> str | None:
+    """The type the first bytes show (``pdf``, ``png``, ``jpg``), whatever the file is called."""
+    for kind in ("pdf", "png", "jpg"):
+        if data.startswith(_SIGNATURES[kind][1]):
+            return kind
+    return None
+
+
+def content_type_of(kind: str) -> str:
+    return _SIGNATURES[kind][0]
+
+
+def put_blob(data: bytes) -> tuple[str, str]:
+    """Store the bytes once under their SHA-256; returns (digest, storage key)."""
     digest = hashlib.sha256(data).hexdigest()
     key = f"uploads/{digest[:2]}/{digest}"
-    path = Path(current_app.instance_path) / key
+    path = blob_path(key)
     if not path.exists():  # content-addressed: the same scan uploaded twice is stored once
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
@@ -62,5 +68,23 @@ def store_bytes(data: bytes) -> tuple[str, str]:
     return digest, key
 
 
+def blob_path(storage_key: str) -> Path:
+    return Path(current_app.instance_path) / storage_key
+
+
+def attach_stored(dossier: Dossier, *, component: str, filename: str, content_type: str, size: int, sha256: str,
+                  storage_key: str, actor_id: int) -> Document:
+    """A document row for bytes already in storage (an upload, or a file carried over from a draft)."""
+    document = Document(dossier_id=dossier.id, component=component, filename=Path(filename).name[:255],
+                        content_type=content_type, size=size, sha256=sha256, storage_key=storage_key,
+                        uploaded_by_id=actor_id)
+    db.session.add(document)
+    db.session.flush()
+    record("document.uploaded", actor_id=actor_id, dossier_id=dossier.id, object_type="document",
+           object_id=document.id, component=component, size=size, sha256=sha256)
+    return document
+
+
+
 def read_bytes(document: Document) -> bytes:
-    return (Path(current_app.instance_path) / document.storage_key).read_bytes()
+    return blob_path(document.storage_key).read_bytes()

@@ -23,3 +23,23 @@ class Draft(db.Model):
     # "nguoi_yeu_cau.ho_ten" -> "dan_cu" | "ho_so_truoc": what once-only filled in, to say so.
     prefilled: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DraftAttachment(db.Model):
+    """A file attached to a draft, per dossier component; it becomes a dossier document on submission.
+
+    The bytes live in the same content-addressed storage as dossier documents (``storage_key``);
+    ``source_document_id`` is set when the citizen chose a document from an earlier dossier."""
+
+    __tablename__ = "draft_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    component: Mapped[str] = mapped_column(sa.String(80))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+    source_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

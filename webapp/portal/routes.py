@@ -20,7 +20,7 @@ from webapp.feedback import service as feedback
 from webapp.i18n import current_lang
 from webapp.payments import service as payments
 from webapp.pdf import slips as pdf_slips
-from webapp.portal import prefill
+from webapp.portal import attachments, prefill
 from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
 from webapp.tracking import service as tracking
@@ -97,7 +97,7 @@ def fill(slug: str) -> ResponseReturnValue:
             if not errors:
                 if index + 1 < len(all_steps):
                     return redirect(url_for("portal.fill", slug=slug, buoc=index + 2))
-                return redirect(url_for("portal.check", slug=slug))
+                return redirect(attachments.after_form(version))
     else:
         db.session.commit()
     return render_template(
@@ -125,19 +125,25 @@ def check(slug: str) -> ResponseReturnValue:
         form_steps = formui.steps(form)
         first = min(formui.step_of(form_steps, e.path) for e in errors)
         return redirect(url_for("portal.fill", slug=slug, buoc=first + 1))
-    if request.method == "POST":
+    missing = attachments.missing_errors(slug, attachments.missing_required(version.meta, draft))
+    if request.method == "POST" and not missing:
         principal = accounts.principal_for(citizen)
         key = f"draft-{draft.id}-{draft.updated_at.timestamp()}"
         try:
-            dossier, _ = dossiers.submit(principal, dossiers.Submission(procedure=slug, data=draft.data),
-                                         idempotency_key=key, lang=current_lang())
+            dossier, created = dossiers.submit(principal, dossiers.Submission(procedure=slug, data=draft.data),
+                                               idempotency_key=key, lang=current_lang())
         except dossiers.DossierError:
             db.session.rollback()
             return redirect(url_for("portal.fill", slug=slug))
+        if created:
+            attachments.carry_to_dossier(draft, dossier, actor_id=citizen.id)
+        attachments.discard(draft)
         db.session.delete(draft)
         db.session.commit()
         return redirect(url_for("portal.dossier", code=dossier.code))
-    return render_template("portal/check.html", version=version, rows=dossier_view.rows(form, draft.data))
+    return render_template("portal/check.html", version=version, rows=dossier_view.rows(form, draft.data),
+                           files=attachments.components_for(version.meta, draft),
+                           missing=missing), 422 if missing and request.method == "POST" else 200
 
 
 @bp.get("/ho-so/<code>/giay-tiep-nhan.pdf")

@@ -18,7 +18,7 @@ from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
 from webapp.audit.service import record
-from webapp.dossiers.documents import read_bytes, store_bytes
+from webapp.dossiers.documents import put_blob, read_bytes
 from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.results.document import ResultContent, render
@@ -66,7 +66,7 @@ def issue(*, dossier_id: int, now: datetime | None = None) -> Document | None:
     signed = sign_pdf(render(content), key, field_name=SIGNATURE_FIELD,
                       reason=f"Phê duyệt kết quả giải quyết hồ sơ {dossier.code}",
                       location=approval.unit.name)
-    digest, storage_key = store_bytes(signed)
+    digest, storage_key = put_blob(signed)
     document = Document(dossier_id=dossier.id, component=RESULT_COMPONENT, filename=f"ket-qua-{dossier.code}.pdf",
                         content_type="application/pdf", size=len(signed), sha256=digest, storage_key=storage_key,
                         uploaded_by_id=approval.approver_id, uploaded_at=now)
