@@ -56,8 +56,12 @@ def test_the_page_lists_the_components_to_attach_with_their_rules(citizen: Flask
     page = lxml.html.fromstring(citizen.get(PAGE).get_data(as_text=True))
     form = page.cssselect("form[enctype='multipart/form-data']")[0]
     legends = [legend.text_content() for legend in form.cssselect("fieldset.component legend")]
-    # The declaration is the online form itself; the other two are files, one required.
-    assert [" ".join(text.split()) for text in legends] == ["Giấy chứng sinh bắt buộc", "Văn bản ủy quyền nếu có"]
+    # The declaration is the online form itself; the others are files. The birth certificate is
+    # required because the declaration says one was issued (required_when); the rest are for other cases.
+    assert [" ".join(text.split()) for text in legends] == [
+        "Giấy chứng sinh, hoặc văn bản của người làm chứng, hoặc giấy cam đoan về việc sinh bắt buộc",
+        "Biên bản xác nhận việc trẻ bị bỏ rơi nếu có", "Văn bản chứng minh việc mang thai hộ nếu có",
+        "Văn bản ủy quyền nếu có"]
     rules = page.cssselect("#c-giay_chung_sinh-rules")[0].text_content()
     assert "PDF, JPG, PNG" in rules and "10 MB" in rules
     upload = page.cssselect("#file-giay_chung_sinh")[0]
@@ -207,3 +211,18 @@ def test_the_enhancing_script_stays_tiny(app: Flask) -> None:
     script = Path(app.static_folder) / "attachments.js"
     assert script.stat().st_size < 5 * 1024
     assert "upload.onprogress" in script.read_text("utf-8")  # progress while sending
+
+
+def test_a_component_is_required_only_for_the_answers_its_procedure_names() -> None:
+    from webapp.portal.attachments import required_by_answers
+
+    birth_certificate = {"required": False, "required_when": {"giay_to_ve_viec_sinh": ["giay_chung_sinh"]}}
+    assert required_by_answers(birth_certificate, {"giay_to_ve_viec_sinh": "giay_chung_sinh"})
+    assert not required_by_answers(birth_certificate, {"giay_to_ve_viec_sinh": "van_ban_nguoi_lam_chung"})
+    assert not required_by_answers(birth_certificate, {})  # not answered yet
+    authorisation = {"required_when": {"nguoi_yeu_cau.quan_he_voi_tre": ["nguoi_duoc_uy_quyen"]}}
+    assert required_by_answers(authorisation, {"nguoi_yeu_cau": {"quan_he_voi_tre": "nguoi_duoc_uy_quyen"}})
+    assert not required_by_answers(authorisation, {"nguoi_yeu_cau": {"quan_he_voi_tre": "cha"}})
+    both = {"required_when": {"truong_hop": ["tre_bi_bo_roi"], "nguoi_yeu_cau.quan_he_voi_tre": ["nguoi_nuoi_duong"]}}
+    assert not required_by_answers(both, {"truong_hop": "tre_bi_bo_roi"})  # every condition must hold
+    assert not required_by_answers({"required": False}, {"truong_hop": "tre_bi_bo_roi"})

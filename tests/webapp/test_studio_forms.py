@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from lxml import html
 
 from engine.package import PackageSource
-from tests.conftest import DATA, library_package
+from tests.conftest import DATA, REPO, library_package
 from tests.engine.test_diff import _simplified
 from tests.webapp.conftest import Api
 from tests.webapp.test_workspace import _csrf, _login
@@ -157,14 +157,18 @@ def test_groups_from_shared_fragments_are_kept_by_reference(app: Flask, client: 
     rows = dict(_fields(page, "#form-editor"))
     index = next(k.split("-")[1] for k, v in rows.items() if k.endswith("-original") and v == "me")
     assert rows[f"rows-{index}-kind"] == "group"
-    changes = {"rows-0-label": "Người đi đăng ký"}
+    applicant = next(k.split("-")[1] for k, v in rows.items() if k.endswith("-original") and v == "nguoi_yeu_cau")
+    changes = {f"rows-{applicant}-label": "Người đi đăng ký"}
     response = _post(client, url, page, changes, button=("save", "1"))
     assert response.status_code == 302, response.get_data(as_text=True)
     schema, _ = _stored_form(app, 2, "to-khai")
-    assert schema["properties"]["me"] == {"$ref": "../common/cha-me.schema.json", "title": "Thông tin người mẹ"}
+    original = json.loads((REPO / "forms" / "khai-sinh" / "to-khai.schema.json").read_text("utf-8"))
+    assert schema["properties"]["me"] == original["properties"]["me"]  # still the reference, untouched
+    assert schema["properties"]["me"]["$ref"] == "../common/cha-me.schema.json"
     assert schema["properties"]["nguoi_yeu_cau"]["title"] == "Người đi đăng ký"
     assert schema["properties"]["nguoi_yeu_cau"]["properties"]["ho_ten"]["x-prefill"] == "dan_cu.ho_ten"
-    assert "if" in schema  # conditions written in JSON stay
+    conditions = [k for k in ("if", "then", "else", "allOf", "oneOf", "dependentRequired") if k in original]
+    assert conditions and all(schema[k] == original[k] for k in conditions)  # conditions written in JSON stay
 
 
 def test_json_mode_shows_every_problem_and_saves_nothing(app: Flask, client: FlaskClient, seeded: dict) -> None:

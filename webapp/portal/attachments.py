@@ -47,6 +47,7 @@ class Component:
     attachment: DraftAttachment | None = None
     error: str | None = None
     choices: list[tuple[Document, str]] = field(default_factory=list)  # (document, its dossier's code)
+    answers: dict[str, Any] = field(default_factory=dict)  # the declaration so far, for ``required_when``
 
     @property
     def types(self) -> list[str]:
@@ -68,7 +69,19 @@ class Component:
 
     @property
     def required(self) -> bool:
-        return bool(self.rule.get("required"))
+        return bool(self.rule.get("required")) or required_by_answers(self.rule, self.answers)
+
+
+def required_by_answers(rule: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """``required_when``: every listed field of the declaration holds one of the listed answers."""
+    conditions = rule.get("required_when") or {}
+    return bool(conditions) and all(_answer(answers, path) in allowed for path, allowed in conditions.items())
+
+
+def _answer(answers: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        answers = answers.get(part) if isinstance(answers, dict) else None
+    return answers
 
 
 def uploadable(meta: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,7 +103,8 @@ def attached(draft: Draft) -> dict[str, DraftAttachment]:
 
 def components_for(meta: dict[str, Any], draft: Draft) -> list[Component]:
     have = attached(draft)
-    return [Component(key=c["key"], rule=c, attachment=have.get(c["key"])) for c in uploadable(meta)]
+    return [Component(key=c["key"], rule=c, attachment=have.get(c["key"]), answers=draft.data or {})
+            for c in uploadable(meta)]
 
 
 def missing_required(meta: dict[str, Any], draft: Draft) -> list[Component]:

@@ -82,6 +82,7 @@ def metadata_editor(slug: str, number: int) -> ResponseReturnValue:
     errors = forms.validate(form, data, lang)
     if errors:
         return _page(version, data, errors, [], 422)
+    _keep_unshown(current, data)
     merged = {**{k: v for k, v in current.items() if k not in EDITABLE}, **data}
     merged = {k: merged[k] for k in [*current, *data] if k in merged}  # the file's own order, new keys last
     problems = [p.format(lang) for p in schema_problems(metadata_validator(), merged, path, "metadata_invalid")]
@@ -104,6 +105,17 @@ def metadata_editor(slug: str, number: int) -> ResponseReturnValue:
                    f"Không có thay đổi: giống hệt phiên bản {stored.number}."), "info")
             return redirect(url_for("studio.version_page", slug=slug, number=stored.number))
     return _page(version, data, [], problems, 422)
+
+
+# Parts of a component the generated form cannot show (a map of answers): kept, matched by the component's key.
+_COMPONENT_KEPT = ("required_when",)
+
+
+def _keep_unshown(current: dict[str, Any], data: dict[str, Any]) -> None:
+    before = {c.get("key"): c for c in current.get("components") or [] if isinstance(c, dict)}
+    for component in data.get("components") or []:
+        old = before.get(component.get("key"), {})
+        component.update({k: old[k] for k in _COMPONENT_KEPT if k in old and k not in component})
 
 
 def _page(version: ProcedureVersion, data: dict[str, Any], errors: list[Any], problems: list[str],
