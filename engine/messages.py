@@ -81,6 +81,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "The user task '{name}' has no form (formJsonSchemaFilename).",
     ),
     "form_missing": ("Không tìm thấy tệp biểu mẫu {name}.", "The form file {name} does not exist."),
+    "component_condition_field": (
+        "Thành phần {component}: required_when nêu trường {field}, nhưng tờ khai không có trường này.",
+        "Component {component}: required_when names the field {field}, which the declaration does not have.",
+    ),
     "prefill_unknown_source": (
         "Trường {field}: nguồn điền sẵn (x-prefill) không hợp lệ: {detail}. Dùng dan_cu.<trường> hoặc ho_so_truoc.",
         "Field {field}: invalid prefill source (x-prefill): {detail}. Use dan_cu.<field> or ho_so_truoc.",

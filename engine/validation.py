@@ -139,6 +139,23 @@ def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None
         _check_element(checked, element, connectors)
     _check_conditions(checked)
     _check_graph(checked)
+    _check_component_conditions(checked)
+
+
+def _check_component_conditions(checked: CheckedPackage) -> None:
+    """``required_when`` must name fields the declaration (the start form) has: a misspelt field
+    would silently never require the file."""
+    start = next((e for e in checked.model.elements.values()
+                  if e.tag == "startEvent" and e.form and e.container_id == e.process_id), None)
+    schema = checked.form_docs.get(f"{checked.source.slug}/{start.form}") if start else None
+    if not isinstance(schema, dict) or checked.metadata is None:
+        return
+    top = schema.get("properties") or {}
+    for component in checked.metadata.get("components") or []:
+        for dotted in component.get("required_when") or {}:
+            if dotted.split(".")[0] not in top:
+                checked.add(checked.source.metadata_path or "procedure.yaml", None, "component_condition_field",
+                            component=component.get("key"), field=dotted)
 
 
 def _check_element(checked: CheckedPackage, element: Element, connectors: ConnectorRegistry) -> None:

@@ -124,3 +124,16 @@ def test_malformed_xml_reports_the_line() -> None:
     with pytest.raises(MalformedXml) as info:
         parse_xml(b"<a>\n<b>\n</a>")
     assert info.value.line == 3
+
+
+def test_a_component_condition_must_name_a_field_of_the_declaration() -> None:
+    source = read_package(REPO / "bpmn" / "khai-sinh")
+    path = source.metadata_path
+    text = source.files[path].decode("utf-8")
+    assert "required_when: {giay_to_ve_viec_sinh:" in text
+    files = {**source.files, path: text.replace("required_when: {giay_to_ve_viec_sinh:",
+                                                "required_when: {giay_to_viec_sinh:").encode("utf-8")}
+    problems = validate_package(PackageSource("khai-sinh", files), default_registry())
+    assert [(p.code, p.params) for p in problems] == [
+        ("component_condition_field", {"component": "giay_chung_sinh", "field": "giay_to_viec_sinh"})]
+    assert "giay_to_viec_sinh" in problems[0].format("vi")
