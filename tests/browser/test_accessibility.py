@@ -1,19 +1,22 @@
-"""Accessibility of the citizen journey, checked by axe-core (the npm package, see package.json) in
-the real browser on a 360 px phone: every page, error states included, has no serious or critical
-violation. The same journey attaches a file through the enhancing script (progress, retries)."""
+"""The whole citizen journey on a 360 px phone, checked by axe-core (the npm package, see package.json)
+on every page, error states included (no serious or critical violation): search, log in, fill the
+declaration with a mistake then fix it, attach a file through the enhancing script (progress, a
+dropped connection retried), submit, receipt, answer a supplement request, pay, download the signed
+result, rate. Officers act through the API in between."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import time
 from typing import Any
 
 import pytest
 
 from tests.browser.test_journeys import DECLARATION, PHONE, _fill
 from tests.conftest import REPO
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, motcua
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -120,10 +123,55 @@ def test_the_citizen_journey_has_no_serious_accessibility_problem(browser, live:
     code = page.inner_text("h1").split()[-1]
     assert "giay-chung-sinh.png" in page.inner_text("main")  # carried to the dossier
     checker.check("submitted dossier")
+    page.get_by_role("link", name="Tải giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF)").wait_for()  # form 01
     page.goto(live.url + "/ho-so-cua-toi")
     checker.check("my dossiers (tracking)")
-    page.goto(live.url + f"/ho-so/{code}/danh-gia")
+
+    # The desk asks for a supplement (form 02); the citizen answers it in the same kind of form.
+    desk, specialist, leader = (motcua(live.env, "create-token", "--user", u).strip()
+                                for u in ("tiepnhan", "hotich", "lanhdao"))
+    _complete_step(live, desk, code, {"ket_qua_tiep_nhan": "yeu_cau_bo_sung", "ly_do": "Ảnh giấy chứng sinh bị mờ.",
+                                      "giay_to_can_bo_sung": "Giấy chứng sinh chụp rõ nét"})
+    page.goto(live.url + f"/ho-so/{code}")
+    checker.check("dossier waiting for a supplement")
+    page.get_by_role("link", name="Bổ sung hồ sơ").click()
+    assert "Giấy chứng sinh chụp rõ nét" in page.inner_text("main")  # the exact items asked for
+    checker.check("supplement step")
+    page.get_by_label("Nội dung đã bổ sung").fill("Đã chụp lại giấy chứng sinh rõ nét.")
+    page.get_by_role("button", name="Gửi", exact=True).click()
+    assert _current(live, desk, code) == ["tiep_nhan_ho_so"]  # back at the desk
+
+    # Accepted; registered late, so a fee: paid through the (fake) gateway and back.
+    _complete_step(live, desk, code, {"ket_qua_tiep_nhan": "tiep_nhan"})
+    assert _dossier(live, desk, code)["status"] == 6
+    page.goto(live.url + f"/ho-so/{code}")
+    page.get_by_role("link", name="Nộp lệ phí: 8.000 đ").click()
+    checker.check("pay the fee")
+    page.get_by_role("button", name="Thanh toán 8.000 đ").click()
+    page.get_by_role("button", name="Thanh toán 8.000 đồng").click()  # at the gateway
+    assert "Thanh toán thành công" in page.inner_text("main")
+    checker.check("payment result")
+
+    # Processed and approved; the signed result appears on the dossier page once the job has run.
+    _complete_step(live, specialist, code, {"so_dinh_danh_ca_nhan": "036225000789", "y_kien": "Đủ điều kiện."})
+    _complete_step(live, leader, code, {"ket_qua_phe_duyet": "phe_duyet"})
+    download = page.get_by_role("link", name="Tải kết quả (PDF có chữ ký số)")
+    for _ in range(60):
+        page.goto(live.url + f"/ho-so/{code}")
+        if download.count():
+            break
+        time.sleep(1)
+    checker.check("result ready")
+    result = page.request.get(live.url + download.get_attribute("href"))
+    assert result.status == 200 and result.body().startswith(b"%PDF-")
+
+    # Rated.
+    page.get_by_role("link", name="Đánh giá mức độ hài lòng").click()
     checker.check("rate")
+    page.locator("#score-5").check()
+    page.locator("#comment").fill("Nhanh, không phải đi lại.")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    assert "danh_gia=ok" in page.url
     page.goto(live.url + "/tra-cuu")
     checker.check("lookup")
     page.locator("[name=code]").fill(code)
@@ -132,6 +180,23 @@ def test_the_citizen_journey_has_no_serious_accessibility_problem(browser, live:
     checker.check("lookup with errors")
     context.close()
     assert checker.problems == {}, f"checked {checker.seen}"
+
+
+def _complete_step(live: LiveServer, token: str, code: str, data: dict[str, str]) -> None:
+    """An officer completes the dossier's current step through the API."""
+    status, dossier = live.api("GET", f"/dossiers/{code}", token)
+    assert status == 200, dossier
+    (step,) = dossier["current_steps"]
+    status, answer = live.api("POST", f"/work-items/{step['id']}/complete", token, {"data": data})
+    assert status == 200, answer
+
+
+def _dossier(live: LiveServer, token: str, code: str) -> dict[str, Any]:
+    return live.api("GET", f"/dossiers/{code}", token)[1]
+
+
+def _current(live: LiveServer, token: str, code: str) -> list[str]:
+    return [step["element_id"] for step in _dossier(live, token, code)["current_steps"]]
 
 
 def _png() -> bytes:
