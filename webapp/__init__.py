@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         desk_payment,
         documents,
         intake,
+        notes,
         records,
         slips,
         withdrawals,

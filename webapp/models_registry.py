@@ -3,7 +3,15 @@
 from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
 from webapp.deadlines.models import DeadlineAlert
-from webapp.dossiers.models import Document, Dossier, DossierCodeCounter, StepRecord, SupplementPause, WorkItem
+from webapp.dossiers.models import (
+    Document,
+    Dossier,
+    DossierCodeCounter,
+    DossierNote,
+    StepRecord,
+    SupplementPause,
+    WorkItem,
+)
 from webapp.feedback.models import Rating
 from webapp.jobs.models import FailedJob, JobStats, OutboxMessage
 from webapp.notifications.models import Notification
@@ -14,8 +22,8 @@ from webapp.timers.models import TimerDue
 from webapp.tracking.models import LookupThrottle
 
 __all__ = [
-    "Account", "ApiToken", "AuditEntry", "DeadlineAlert", "Document", "Dossier", "DossierCodeCounter", "Draft",
-    "DraftAttachment",
+    "Account", "ApiToken", "AuditEntry", "DeadlineAlert", "Document", "Dossier", "DossierCodeCounter", "DossierNote",
+    "Draft", "DraftAttachment",
     "FailedJob", "JobStats",
     "LookupThrottle", "Notification", "OutboxMessage", "Payment", "Procedure",
     "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "TimerDue", "Unit",

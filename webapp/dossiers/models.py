@@ -122,6 +122,18 @@ class Document(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class DossierNote(db.Model):
+    """An officer's note on a dossier, for the officers who handle it; the citizen never sees it."""
+
+    __tablename__ = "dossier_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(sa.ForeignKey("dossiers.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
 class DossierCodeCounter(db.Model):
     """Daily sequence per receiving unit, incremented under a row lock."""
 

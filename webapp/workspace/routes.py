@@ -13,6 +13,7 @@ from webapp.audit.service import record
 from webapp.deadlines import service as deadlines
 from webapp.dossiers import service, withdrawal
 from webapp.dossiers.models import Document, StepRecord, WorkItem
+from webapp.dossiers.notes import NOTE_MAX, notes_of
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
@@ -153,6 +154,7 @@ def work_item(item_id: int) -> ResponseReturnValue:
     applicant = db.session.get(Account, dossier.applicant_id)
     return render_template(
         "workspace/work_item.html", item=item, dossier=dossier, applicant=applicant, history=history,
+        notes=notes_of(dossier), note_max=NOTE_MAX,
         documents=documents, rows=dossier_view.rows(compiled.start_form, dossier.form_data),
         instructions=element.instructions if element else None,
         form_html=formui.render_form(form, data, errors, lang=lang) if form else None,
