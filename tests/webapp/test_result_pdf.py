@@ -187,3 +187,21 @@ def test_in_a_bundle_the_unit_whose_leader_approved_signs(api: Api, app: Flask) 
         assert document is not None
         verdict = check(results.content_of(document))
     assert verdict.valid and verdict.signer == "Ủy ban nhân dân phường Nam Định"
+
+
+def test_the_signed_result_lands_in_the_citizens_data_store(api: Api, app: Flask, client: FlaskClient) -> None:
+    """The next application offers it among "your documents", to attach by choosing, not uploading."""
+    from webapp.portal.models import Draft
+
+    code = _approved(api)
+    _run_signing_jobs(app)
+    _sign_in(app, client, "an")
+    with app.app_context():
+        account_id = db.session.scalar(sa.select(Account.id).where(Account.username == "an"))
+        db.session.add(Draft(account_id=account_id, procedure_slug="lien-thong-khai-sinh", data={}))
+        db.session.commit()
+        result = db.session.scalar(sa.select(Document).join(Dossier).where(
+            Dossier.code == code, Document.component == results.RESULT_COMPONENT))
+    page = client.get("/thu-tuc/lien-thong-khai-sinh/giay-to").get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', page)
+    assert (str(result.id), ) == tuple(value for value, label in options if code in label)
