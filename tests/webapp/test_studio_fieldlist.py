@@ -92,3 +92,23 @@ def test_wrong_rows_are_each_explained() -> None:
         (3, "Dòng 4: trường chọn cần ít nhất một lựa chọn."),
         (4, "Dòng 5: nhóm trường “g” không còn trong biểu mẫu."),
     ]
+
+
+def test_a_removed_field_leaves_the_conditions_that_ask_for_it() -> None:
+    schema = {
+        **SCHEMA,
+        "allOf": [
+            {"if": {"properties": {"gioi_tinh": {"const": "nu"}}},
+             "then": {"required": ["uu_tien", "ngay_sinh"]},
+             "else": {"properties": {"uu_tien": {"not": {}}}}},
+            {"if": {"properties": {"uu_tien": {"const": True}}}, "then": {"required": ["ngay_sinh"]}},
+        ],
+        "dependentRequired": {"uu_tien": ["ngay_sinh"], "ngay_sinh": ["uu_tien", "ho_ten"]},
+    }
+    rows = [r for r in rows_from_schema(schema, UI) if r.key != "uu_tien"]
+    new, _ = apply(schema, UI, build(schema, UI, rows).rows)
+    first, second = new["allOf"]
+    assert first["then"] == {"required": ["ngay_sinh"]} and first["else"] == {"properties": {}}
+    assert second == schema["allOf"][1]  # a rule that tests the field is left for a person to change
+    assert new["dependentRequired"] == {"ngay_sinh": ["ho_ten"]}
+    assert schema["allOf"][0]["then"] == {"required": ["uu_tien", "ngay_sinh"]}  # the input is not changed

@@ -280,8 +280,10 @@ def apply(schema: Mapping[str, Any], ui: Mapping[str, Any], rows: list[Row]) -> 
             entry = _field_ui(entry, base, row)
         if entry:
             new_ui[row.key] = entry
-    for removed in set(base_properties) - {r.original for r in rows}:
+    removed_keys = set(base_properties) - {r.original for r in rows}
+    for removed in removed_keys:
         new_ui.pop(removed, None)
+    _forget_in_conditions(new_schema, removed_keys)
     new_schema["type"] = "object"
     new_schema["properties"] = properties
     # Names required at the top but defined elsewhere (e.g. only under a condition) are not rows: keep them.
@@ -298,6 +300,40 @@ def apply(schema: Mapping[str, Any], ui: Mapping[str, Any], rows: list[Row]) -> 
             if isinstance(step, dict) and isinstance(step.get("fields"), list):
                 step["fields"] = [renamed[f] for f in step["fields"] if f in renamed]
     return new_schema, new_ui
+
+
+_BRANCHES = ("then", "else")
+_GROUPS = ("allOf", "anyOf", "oneOf")
+
+
+def _forget_in_conditions(schema: dict[str, Any], removed: set[str]) -> None:
+    """A removed field leaves the conditions that would ask for it or draw it (``then``/``else``
+    requiring or describing it, ``dependentRequired``), so no form keeps a ghost of it. A
+    condition that *tests* the field (its ``if``) is left alone: the whole rule needs a person."""
+    if not removed:
+        return
+    for branch in _BRANCHES:
+        part = schema.get(branch)
+        if isinstance(part, dict):
+            if isinstance(part.get("required"), list):
+                part["required"] = [k for k in part["required"] if k not in removed]
+                if not part["required"]:
+                    part.pop("required")
+            if isinstance(part.get("properties"), dict):
+                for key in removed:
+                    part["properties"].pop(key, None)
+            _forget_in_conditions(part, removed)
+    for group in _GROUPS:
+        for part in schema.get(group) or []:
+            if isinstance(part, dict):
+                _forget_in_conditions(part, removed)
+    dependent = schema.get("dependentRequired")
+    if isinstance(dependent, dict):
+        for key in list(dependent):
+            if key in removed:
+                dependent.pop(key)
+            elif isinstance(dependent[key], list):
+                dependent[key] = [k for k in dependent[key] if k not in removed]
 
 
 def _field_schema(base: dict[str, Any], entry: Mapping[str, Any], row: Row) -> dict[str, Any]:
