@@ -2,7 +2,7 @@
 drops a field from the declaration (field-list mode), drops the matching optional component
 (the procedure's information form), shortens the desk's step deadline (diagram editor) and
 publishes. A citizen then submits the new version with the field gone, while a dossier started
-before stays on the old version with its old deadline."""
+before stays on the old version."""
 
 from __future__ import annotations
 
