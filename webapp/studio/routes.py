@@ -138,4 +138,4 @@ def publish(slug: str, number: int) -> ResponseReturnValue:
 
 
 # Pages in their own modules, registered on this blueprint when it is imported.
-from webapp.studio import dossier_moves, forms_editor, metadata, modeler, test_run  # noqa: E402,F401
+from webapp.studio import dossier_moves, forms_editor, metadata, modeler, new_procedure, test_run  # noqa: E402,F401
