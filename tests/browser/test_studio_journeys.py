@@ -1,8 +1,14 @@
-"""A designer simplifies khai-sinh in the browser, the way the product promises, without code:
+"""The studio's promise, in the browser, without code.
+
+A designer simplifies khai-sinh:
 drops a field from the declaration (field-list mode), drops the matching optional component
 (the procedure's information form), shortens the desk's step deadline (diagram editor) and
 publishes. A citizen then submits the new version with the field gone, while a dossier started
-before stays on the old version."""
+before stays on the old version.
+
+A designer creates a new two-step procedure from the starter, adds a field in field-list mode,
+renames the desk's step and sets its lane's role in the diagram editor, publishes; a citizen
+submits it the same minute."""
 
 from __future__ import annotations
 
@@ -104,3 +110,65 @@ def test_a_designer_simplifies_khai_sinh_and_citizens_get_it_at_once(browser, li
     old = live.api("GET", f"/dossiers/{before['code']}", desk)[1]
     assert after["procedure"]["version"] == 4 and old["procedure"]["version"] == 1  # the old one keeps its version
     assert FIELD not in after["data"]
+
+
+def test_a_designer_creates_a_procedure_and_a_citizen_submits_it(browser, live: LiveServer,
+                                                                  studio_bundle: Path) -> None:  # noqa: F811
+    context, page = _designer(browser, live)
+    page.goto(live.url + "/thiet-ke/")
+    page.get_by_role("link", name="Tạo thủ tục mới").click()
+    page.get_by_label("Tên thủ tục").fill("Xác nhận thông tin cư trú (thử nghiệm)")
+    page.get_by_label("Tên thư mục (không dấu)").fill("xac-nhan-cu-tru-thu")
+    page.get_by_label("Mã thủ tục quốc gia").fill("1.009999")
+    page.get_by_label("Lĩnh vực").fill("Cư trú")
+    page.get_by_label("Cơ quan thực hiện").fill("Ủy ban nhân dân cấp xã")
+    page.get_by_label("Cấp thực hiện").select_option("commune")
+    page.get_by_role("button", name="Tạo bản nháp").click()
+    assert "bản nháp phiên bản 1" in page.inner_text("main")
+
+    # A field added in field-list mode: label, type, required; the key is made from the label.
+    page.goto(live.url + "/thiet-ke/xac-nhan-cu-tru-thu/phien-ban/1/bieu-mau/to-khai")
+    page.get_by_role("button", name="Thêm trường").click()
+    label = page.locator('input[name^="rows-"][name$="-label"]').last
+    index = label.get_attribute("name").split("-")[1]
+    label.fill("Số điện thoại liên hệ")
+    page.locator(f'[name="rows-{index}-kind"]').select_option("text")
+    page.locator(f'[name="rows-{index}-required"]').check()
+    page.get_by_role("button", name="Kiểm tra và lưu thành bản nháp").click()
+    assert "phiên bản 2" in page.inner_text("main")
+
+    # The desk's step renamed, its lane's role set, in the diagram editor's side panel.
+    page.goto(live.url + "/thiet-ke/xac-nhan-cu-tru-thu/so-do?phien-ban=2")
+    page.wait_for_selector("#modeler-app[data-ready=true]")
+    page.get_by_label("Chọn phần tử để sửa").select_option("giai_quyet")
+    name = page.get_by_label("Tên", exact=True)
+    name.fill("Xem xét, trả lời")
+    name.press("Tab")
+    page.get_by_label("Chọn phần tử để sửa").select_option("Lane_tiep_nhan")
+    page.get_by_label("Vai trò của làn").select_option("tiep_nhan")
+    page.get_by_role("button", name="Kiểm tra và lưu sơ đồ").click()
+    page.wait_for_function("() => document.getElementById('modeler-status').textContent.includes('phiên bản 3')")
+    page.goto(live.url + "/thiet-ke/")
+    page.locator('section[aria-labelledby="proc-xac-nhan-cu-tru-thu"]').get_by_role("button", name="Công bố v3").click()
+    context.close()
+
+    # A citizen finds it and submits it, with the new field.
+    phone = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = phone.new_page()
+    page.goto(live.url + "/?q=cu tru thu nghiem")
+    page.get_by_role("link", name="Xác nhận thông tin cư trú (thử nghiệm)").click()
+    page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
+    page.get_by_role("button", name="Nguyễn Văn An").click()
+    page.get_by_label("Số điện thoại liên hệ").fill("0912345678")
+    page.locator('[name="f.nguoi_yeu_cau.ho_ten"]').fill("Nguyễn Văn An")
+    page.get_by_label("Nội dung đề nghị").fill("Xác nhận nơi cư trú để làm hồ sơ vay vốn.")
+    page.get_by_role("button", name="Tiếp tục", exact=True).click()
+    page.get_by_role("button", name="Nộp hồ sơ").click()
+    code = page.inner_text("h1").split()[-1]
+    phone.close()
+
+    desk = motcua(live.env, "create-token", "--user", "tiepnhan").strip()
+    status, dossier = live.api("GET", f"/dossiers/{code}", desk)
+    assert status == 200 and dossier["procedure"] == {"slug": "xac-nhan-cu-tru-thu", "version": 3}
+    assert dossier["data"]["so_dien_thoai_lien_he"] == "0912345678"
+    assert [s["name"] for s in dossier["current_steps"]] == ["Xem xét, trả lời"]  # in the desk's worklist
