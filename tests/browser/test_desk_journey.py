@@ -8,23 +8,11 @@ import subprocess
 import sys
 import time
 
+from tests.browser.officers import officer_page
 from tests.browser.test_journeys import DECLARATION, _fill
 from tests.live_server import LiveServer, motcua
-from webapp.demo import DEMO_PASSWORD
 
-DESKTOP = {"width": 1280, "height": 900}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
-
-
-def _officer(browser, live: LiveServer, username: str):  # noqa: ANN001, ANN202 - Playwright objects
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.goto(live.url + "/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "dang-nhap" not in url)  # signed in before going anywhere else
-    return context, page
 
 
 def _open_from_worklist(page, code: str) -> None:  # noqa: ANN001
@@ -42,7 +30,7 @@ def test_desk_specialist_leader_and_desk_again_take_a_paper_dossier_to_its_retur
     from webapp import formui
 
     form = Engine().load(read_package(REPO / "bpmn" / "khai-sinh")).start_form
-    desk, page = _officer(browser, live, "tiepnhan")
+    desk, page = officer_page(browser, live, "tiepnhan")
     # 1. Intake at the desk: the generated declaration, then the receipt (form 01).
     page.goto(live.url + "/can-bo/tiep-nhan-truc-tiep/khai-sinh")
     page.locator("#identity_number").fill("036092004567")  # the citizen filing, above the declaration
@@ -71,7 +59,7 @@ def test_desk_specialist_leader_and_desk_again_take_a_paper_dossier_to_its_retur
     desk.close()
 
     # 4. The civil-status specialist checks it and records the child's identity number.
-    specialist, page = _officer(browser, live, "hotich")
+    specialist, page = officer_page(browser, live, "hotich")
     _open_from_worklist(page, code)
     assert "giay-chung-sinh.png" in page.inner_text("main")  # the scan, beside the step
     page.get_by_label("Số định danh cá nhân của trẻ").fill("036225000789")
@@ -80,14 +68,14 @@ def test_desk_specialist_leader_and_desk_again_take_a_paper_dossier_to_its_retur
     specialist.close()
 
     # 5. The leader approves.
-    leader, page = _officer(browser, live, "lanhdao")
+    leader, page = officer_page(browser, live, "lanhdao")
     _open_from_worklist(page, code)
     page.locator('[name="f.ket_qua_phe_duyet"][value="phe_duyet"]').check()
     page.get_by_role("button", name="Hoàn thành bước").click()
     leader.close()
 
     # 6. The desk hands the result over in person: returned (status 10).
-    desk, page = _officer(browser, live, "tiepnhan")
+    desk, page = officer_page(browser, live, "tiepnhan")
     _open_from_worklist(page, code)
     page.locator('[name="f.hinh_thuc_tra"]').first.evaluate("e => e.tagName")  # the field is there
     choice = page.locator('select[name="f.hinh_thuc_tra"]')

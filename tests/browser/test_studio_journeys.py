@@ -14,25 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.browser.officers import officer_page
 from tests.browser.test_accessibility import _png
 from tests.browser.test_journeys import DECLARATION, PHONE, _fill
 from tests.browser.test_studio_modeler import studio_bundle  # noqa: F401  (the editor's bundle, built if stale)
 from tests.conftest import REPO
 from tests.live_server import LiveServer, motcua
-from webapp.demo import DEMO_PASSWORD
 
 FIELD = "van_ban_mang_thai_ho"  # the surrogacy document's details: this province checks the paper instead
-
-
-def _designer(browser, live: LiveServer):  # noqa: ANN001, ANN202 - Playwright objects
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(live.url + "/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("thietke")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    return context, page
 
 
 def test_a_designer_simplifies_khai_sinh_and_citizens_get_it_at_once(browser, live: LiveServer,
@@ -41,7 +30,7 @@ def test_a_designer_simplifies_khai_sinh_and_citizens_get_it_at_once(browser, li
     status, before = live.api("POST", "/dossiers", citizen_token, {"procedure": "khai-sinh", "data": DECLARATION})
     assert status == 201 and before["procedure"]["version"] == 1
 
-    context, page = _designer(browser, live)
+    context, page = officer_page(browser, live, "thietke")
     # 1. The field, removed in field-list mode (no JSON), saved as a new draft.
     page.goto(live.url + "/thiet-ke/khai-sinh/phien-ban/1/bieu-mau/to-khai")
     row = page.locator(f'input[value="{FIELD}"]').first
@@ -114,7 +103,7 @@ def test_a_designer_simplifies_khai_sinh_and_citizens_get_it_at_once(browser, li
 
 def test_a_designer_creates_a_procedure_and_a_citizen_submits_it(browser, live: LiveServer,
                                                                   studio_bundle: Path) -> None:  # noqa: F811
-    context, page = _designer(browser, live)
+    context, page = officer_page(browser, live, "thietke")
     page.goto(live.url + "/thiet-ke/")
     page.get_by_role("link", name="Tạo thủ tục mới").click()
     page.get_by_label("Tên thủ tục").fill("Xác nhận thông tin cư trú (thử nghiệm)")

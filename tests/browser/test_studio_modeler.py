@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.browser.officers import officer_page
 from tests.conftest import REPO
 from tests.live_server import LiveServer
 from webapp.demo import DEMO_PASSWORD
@@ -57,13 +58,7 @@ def _save(page) -> str:  # noqa: ANN001 - a Playwright page
 
 
 def test_designer_edits_a_diagram_in_the_browser(browser, live: LiveServer, studio_bundle: Path) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(live.url + "/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("thietke")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    context, page = officer_page(browser, live, "thietke")
     page.goto(live.url + "/thiet-ke/")
     page.locator('section[aria-labelledby="proc-khai-sinh"]').get_by_role("link", name="Sửa sơ đồ v1").click()
     page.wait_for_selector("#modeler-app[data-ready=true]")
@@ -116,13 +111,7 @@ def test_designer_edits_a_diagram_in_the_browser(browser, live: LiveServer, stud
 def test_saving_unchanged_keeps_every_product_hook_of_every_library_diagram(
         browser, live: LiveServer, studio_bundle: Path) -> None:
     """bpmn-js writes the XML anew: nothing it does not model may get lost on the way."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(live.url + "/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("thietke")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    context, page = officer_page(browser, live, "thietke")
     for slug in sorted(p.name for p in (REPO / "bpmn").iterdir() if (p / "process.bpmn").exists()):
         if slug == "khai-sinh":
             continue  # edited by the test above
@@ -176,13 +165,7 @@ SERVICE_TASK = """<bpmn:serviceTask id="tinh_so_ngay" name="Tra cứu dân cư">
 
 
 def test_designer_sets_a_service_tasks_connector_parameters(browser, live: LiveServer, studio_bundle: Path) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(live.url + "/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("thietke")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    context, page = officer_page(browser, live, "thietke")
     # A draft where the first script task is a connector call (stored the way a file upload is).
     page.goto(live.url + "/thiet-ke/khai-sinh/so-do?phien-ban=1")
     csrf = page.locator("#modeler-app").get_attribute("data-csrf")
