@@ -88,10 +88,12 @@ def measure(officer) -> dict[str, tuple[float, float]]:  # noqa: ANN001
         return rows, total
 
     return {
-        "first page": timed(lambda: query(page=1, per_page=25)),
-        "first, ≤1000": timed(lambda: query(page=1, per_page=25, count_limit=1000)),  # what the page asks
-        "page 20": timed(lambda: query(page=20, per_page=25)),
-        "search by code": timed(lambda: query(q="BENCH-0000", per_page=25)),
+        # What the officer's page asks: a page of 25, the count stopping after 1,000.
+        "first page": timed(lambda: query(page=1, per_page=25, count_limit=1000)),
+        "page 20": timed(lambda: query(page=20, per_page=25, count_limit=1000)),
+        "search by code": timed(lambda: query(q="BENCH-0000", per_page=25, count_limit=1000)),
+        # The JSON API counts exactly: the baseline the capped count is measured against.
+        "exact count": timed(lambda: query(page=1, per_page=25)),
     }
 
 
