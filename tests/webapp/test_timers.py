@@ -176,3 +176,25 @@ def test_a_job_that_loses_the_optimistic_lock_changes_nothing_and_its_retry_fire
         assert timer_jobs.fire(dossier_id=dossier_id) is True
     assert ready_elements(app, dossier_id) == ["xem_ket_qua"]
     assert _fired(app, dossier_id) == 1
+
+
+def test_a_copy_that_read_the_schedule_before_the_timer_fired_changes_nothing(
+        api: Api, app: Flask, hen_gio: None) -> None:
+    """Two copies of the fire job: the second read the schedule row while it was still due, but reads
+    the dossier after the first committed. It finds no timer due in the state and records nothing."""
+    from webapp.dossiers import service as dossiers
+
+    fire_at = datetime.now(UTC) + timedelta(seconds=1)
+    dossier = submit_waiting_until(api, fire_at)
+    dossier_id, _ = _dossier(app, dossier["code"])
+    _wait_until(fire_at)
+    with app.app_context():
+        assert timer_jobs.fire(dossier_id=dossier_id) is True
+    with app.app_context():  # the late copy, past its own check of the schedule row
+        late = db.session.get(Dossier, dossier_id)
+        version = late.version
+        assert dossiers.fire_timers(late) is False
+        db.session.commit()
+        assert db.session.get(Dossier, dossier_id).version == version  # not even saved again
+    assert _fired(app, dossier_id) == 1
+    assert ready_elements(app, dossier_id) == ["xem_ket_qua"]

@@ -384,10 +384,18 @@ def deliver_message(dossier: Dossier, name: str, payload: dict[str, Any], *, act
     return dossier
 
 
-def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> Dossier:
-    """Fire the dossier's BPMN timers that are due and run what follows (the scheduler's job)."""
+def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> bool:
+    """Fire the dossier's BPMN timers that are due and run what follows (the scheduler's job).
+
+    False, changing nothing, when no timer of the state read is due: another copy of the job
+    fired it and committed before this one read the dossier (a copy that read it earlier loses
+    the optimistic lock instead)."""
     now = now or now_vn()
     instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
+    due = engine().next_timer_at(instance)
+    if due is None or due > now:
+        timers.schedule(dossier_id=dossier.id, due_at=due)
+        return False
     try:
         advance = engine().refresh_timers(instance, now=now)
     except EngineError as err:  # a failed instance fires nothing until an officer repairs it
@@ -402,7 +410,7 @@ def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> Dossier:
     except StaleDataError:
         db.session.rollback()
         raise Conflict() from None
-    return dossier
+    return True
 
 
 def _work_item_for(principal: Principal, item_id: int) -> WorkItem:

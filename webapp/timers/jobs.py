@@ -30,7 +30,7 @@ def fire(*, dossier_id: int) -> bool:
         db.session.commit()
         return False
     try:
-        dossiers.fire_timers(dossier)
+        fired = dossiers.fire_timers(dossier)
     except dossiers.Conflict:
         raise  # someone else saved the dossier meanwhile: retried, then checked again
     except dossiers.DossierError as err:
@@ -42,4 +42,4 @@ def fire(*, dossier_id: int) -> bool:
         # Still due (the engine's clock disagreed by a moment): let beat claim it again.
         timers.release(row)
     db.session.commit()
-    return True
+    return fired
