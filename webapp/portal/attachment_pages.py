@@ -26,12 +26,8 @@ from webapp.portal.attachments import (
     data_store,
 )
 from webapp.portal.models import Draft, DraftAttachment
-from webapp.portal.routes import _citizen_or_login, bp
+from webapp.portal.routes import _citizen_or_login, bp, my_draft
 from webapp.procedures import service as procedures
-
-
-def _my_draft(citizen: Account, slug: str) -> Draft | None:
-    return db.session.scalar(sa.select(Draft).where(Draft.account_id == citizen.id, Draft.procedure_slug == slug))
 
 
 def _handle_post(draft: Draft, citizen: Account, components: list[Component]) -> None:
@@ -68,7 +64,7 @@ def attachments(slug: str) -> ResponseReturnValue:
     citizen, login = _citizen_or_login()
     if login:
         return login
-    draft = _my_draft(citizen, slug)
+    draft = my_draft(citizen, slug)
     if draft is None:
         return redirect(url_for("portal.fill", slug=slug))
     components = components_for(version.meta, draft)
@@ -116,7 +112,7 @@ def attachment_file(slug: str, attachment_id: int) -> ResponseReturnValue:
     citizen, login = _citizen_or_login()
     if login:
         return login
-    draft = _my_draft(citizen, slug)
+    draft = my_draft(citizen, slug)
     row = db.session.get(DraftAttachment, attachment_id)
     if draft is None or row is None or row.draft_id != draft.id:
         abort(404)

@@ -37,9 +37,14 @@ def _citizen_or_login() -> Any:
     return citizen, None
 
 
+def my_draft(citizen: Any, slug: str) -> Draft | None:
+    """The citizen's unfinished declaration for the procedure, if there is one (one per procedure)."""
+    return db.session.scalar(sa.select(Draft).where(Draft.account_id == citizen.id, Draft.procedure_slug == slug))
+
+
 def _draft(citizen: Any, slug: str, form: Any) -> tuple[Draft, bool]:
     """The citizen's draft; a new one starts with what once-only knows. Returns (draft, registry down?)."""
-    draft = db.session.scalar(sa.select(Draft).where(Draft.account_id == citizen.id, Draft.procedure_slug == slug))
+    draft = my_draft(citizen, slug)
     if draft is not None:
         return draft, False
     known = prefill.for_citizen(citizen, form)
@@ -116,7 +121,7 @@ def check(slug: str) -> ResponseReturnValue:
     citizen, login = _citizen_or_login()
     if login:
         return login
-    draft = db.session.scalar(sa.select(Draft).where(Draft.account_id == citizen.id, Draft.procedure_slug == slug))
+    draft = my_draft(citizen, slug)
     form = procedures.compiled(version).start_form
     if draft is None or form is None:
         return redirect(url_for("portal.fill", slug=slug))
