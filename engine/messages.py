@@ -208,6 +208,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Hồ sơ không chờ thông điệp '{name}'.",
         "The dossier is not waiting for the message '{name}'.",
     ),
+    "call_not_pending": (
+        "Bước gọi hệ thống ngoài này không còn chờ kết quả.",
+        "This call to an outside system is no longer waiting for its answer.",
+    ),
     "connector_failed": ("Kết nối '{name}' lỗi: {detail}", "The connector '{name}' failed: {detail}"),
     # --- form fields (validation of submitted data) ------------------------------------------
     "field_required": ("Vui lòng nhập {label}.", "Enter {label}."),

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -29,7 +30,14 @@ from SpiffWorkflow.util.task import TaskState
 from engine import forms
 from engine.calendar import WorkingCalendar
 from engine.compiler import Procedure, ProcedureCache
-from engine.connectors import ConnectorRegistry, default_registry
+from engine.connectors import (
+    Connector,
+    ConnectorBpmnError,
+    ConnectorError,
+    ConnectorRegistry,
+    default_registry,
+    error_code,
+)
 from engine.forms import CompiledForm, FieldError, FormInvalid
 from engine.messages import render
 from engine.model import HUMAN_TASK_TAGS, Element
@@ -38,7 +46,7 @@ from engine.package import PackageSource
 from engine.payments import PaymentDue
 from engine.sandbox import DEFAULT_TIME_LIMIT, SandboxViolation
 from engine.scripting import ConnectorFailed, SandboxScriptEngine
-from engine.service_task import CALLS
+from engine.service_task import CALLS, ConnectorServiceTask, record_call, throw_connector_error
 from engine.state import StateSerializer
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -112,6 +120,15 @@ class ConnectorCall:
     result: dict[str, Any] = field(default_factory=dict)
     error_code: str | None = None
     attempts: int = 1
+
+
+@dataclass(frozen=True)
+class PendingCall:
+    """A service task waiting for its connector's answer (an engine with ``defer_connectors``)."""
+
+    task_id: str
+    element_id: str
+    connector: str
 
 
 @dataclass
@@ -206,11 +223,14 @@ class Engine:
         calendar: WorkingCalendar | None = None,
         script_time_limit: float = DEFAULT_TIME_LIMIT,
         sleep: Callable[[float], None] = time.sleep,
+        defer_connectors: bool = False,
     ):
+        """``defer_connectors``: service tasks do not call their connector during the action but
+        wait, under way, for :meth:`finish_call` (the web app's background job makes the call)."""
         self.connectors = connectors or default_registry()
         self.calendar = calendar or WorkingCalendar()
         self.procedures = ProcedureCache(self.connectors)
-        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit, sleep)
+        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit, sleep, defer_connectors)
         self.serializer = StateSerializer()
 
     # --- procedures ------------------------------------------------------------------
@@ -309,6 +329,64 @@ class Engine:
         except WorkflowException:
             raise EngineError("not_waiting_for_message", name=name) from None
         return self._advance(instance, now or datetime.now(VN_TZ))
+
+    # --- deferred connector calls ------------------------------------------------------
+    def pending_calls(self, instance: Instance) -> list[PendingCall]:
+        """Service tasks waiting for their connector's answer."""
+        return [PendingCall(str(t.id), t.task_spec.bpmn_id, t.task_spec.operation_name)
+                for t in _tasks_in_state(instance.workflow, TaskState.STARTED)
+                if isinstance(t.task_spec, ConnectorServiceTask)]
+
+    def call_request(self, instance: Instance, task_id: str) -> tuple[Connector, dict[str, Any]]:
+        """The connector a waiting service task calls and the parameters it declares, evaluated
+        on the task's data now (unchanged since the task started: it has not moved)."""
+        task = self._pending_call(instance, task_id)
+        spec = task.task_spec
+        try:
+            return self.script_engine.connector_call(task, spec.operation_name, spec.evaluate_params(task))
+        except WorkflowException:
+            raise EngineError("call_not_pending") from None  # checked when the task started
+
+    def finish_call(
+        self, instance: Instance, task_id: str, *, result: dict[str, Any] | None = None,
+        error: ConnectorError | None = None, attempts: int = 1, now: datetime | None = None,
+    ) -> Advance:
+        """Hand a waiting service task its connector's answer and run what follows.
+
+        ``result`` (the declared fields only) goes to the task's result variable. A final
+        ``error`` is thrown as the BPMN error its connector maps it to, for a boundary event to
+        catch; uncaught, or with no code, it fails the instance as an inline call would."""
+        now = now or datetime.now(VN_TZ)
+        self._refuse_if_failed(instance)
+        task = self._pending_call(instance, task_id)
+        spec = task.task_spec
+        advance = Advance()
+        waited = instance._book.setdefault("waiting", [])
+        if task_id in waited:
+            waited.remove(task_id)
+        if error is None:
+            task.data[spec.result_variable] = result or {}
+            record_call(task, {"connector": spec.operation_name, "result": result or {}, "attempts": attempts})
+            task.complete()
+            element = instance.procedure.element(spec.bpmn_id)
+            if element is not None:
+                self._record_status(instance, advance, element, "statusOnComplete", now)
+            return self._advance(instance, now, advance)
+        connector = self.connectors.get(spec.operation_name)
+        code = error_code(connector, error) if connector is not None else None
+        if code is not None and throw_connector_error(task, ConnectorBpmnError(spec.operation_name, code, error,
+                                                                                attempts)):
+            return self._advance(instance, now, advance)
+        failure = ConnectorFailed(spec.operation_name, error, code=code)
+        self._fail(instance, advance, WorkflowTaskException(str(failure), task=task, exception=failure), task)
+        return advance
+
+    def _pending_call(self, instance: Instance, task_id: str) -> Task:
+        found = next((t for t in _tasks_in_state(instance.workflow, TaskState.STARTED)
+                      if str(t.id) == task_id and isinstance(t.task_spec, ConnectorServiceTask)), None)
+        if found is None:
+            raise EngineError("call_not_pending")
+        return found
 
     def payment_due(self, instance: Instance) -> PaymentDue | None:
         """The fee the instance waits for, if it waits at an event declaring ``paymentAmount``.
@@ -482,4 +560,4 @@ def _raise_if_invalid(form: CompiledForm, data: Any, lang: str) -> None:
 
 
 __all__ = ["Advance", "ConnectorCall", "Engine", "EngineError", "Failure", "FormInvalid", "HumanTask", "Instance",
-           "PaymentDue", "StatusChange"]
+           "PaymentDue", "PendingCall", "StatusChange"]

@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine import sandbox
-from engine.connectors import ConnectorBpmnError, ConnectorError, ConnectorRegistry, call_with_policy
+from engine.connectors import Connector, ConnectorBpmnError, ConnectorError, ConnectorRegistry, call_with_policy
 
 
 class ConnectorFailed(Exception):
@@ -30,11 +30,13 @@ class ConnectorFailed(Exception):
 
 class SandboxScriptEngine(PythonScriptEngine):
     def __init__(self, connectors: ConnectorRegistry, time_limit: float = sandbox.DEFAULT_TIME_LIMIT,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, defer_connectors: bool = False):
         super().__init__()
         self.connectors = connectors
         self.time_limit = time_limit
         self.sleep = sleep  # between a connector's retries; tests record instead of waiting
+        # True in the web app: service tasks wait for a background job to call their connector.
+        self.defer_connectors = defer_connectors
 
     def validate(self, expression: str) -> None:
         # DMN relies on a SyntaxError here to decide whether a cell needs "==" in front.
@@ -57,13 +59,17 @@ class SandboxScriptEngine(PythonScriptEngine):
             ) from err
         return True
 
-    def call_service(self, task: Any, **kwargs: Any) -> str:
-        name = kwargs["operation_name"]
+    def connector_call(self, task: Any, name: str, evaluated: dict[str, Any]) -> tuple[Connector, dict[str, Any]]:
+        """The connector ``name`` and, of the evaluated parameters, only those it declares."""
         connector = self.connectors.get(name)
         if connector is None:  # validation refuses this; kept for state migrated from elsewhere
             raise WorkflowTaskException(f"Unknown connector {name}", task=task)
         declared = connector.required_params | connector.optional_params
-        params = {k: v["value"] for k, v in kwargs.get("operation_params", {}).items() if k in declared}
+        return connector, {k: v["value"] for k, v in evaluated.items() if k in declared}
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        name = kwargs["operation_name"]
+        connector, params = self.connector_call(task, name, kwargs.get("operation_params", {}))
         try:
             result = call_with_policy(connector, params, sleep=self.sleep)
         except ConnectorBpmnError:

@@ -33,16 +33,34 @@ def record_call(my_task: Any, entry: dict[str, Any]) -> None:
                                                                      **entry})
 
 
+def deferring(my_task: Any) -> bool:
+    """Whether the engine leaves connector calls to a background job (see Engine.pending_calls)."""
+    return bool(getattr(my_task.workflow.script_engine, "defer_connectors", False))
+
+
+def throw_connector_error(my_task: Any, err: ConnectorBpmnError) -> bool:
+    """Throw ``err`` as a BPMN error; True when a boundary event on the task caught it (the
+    event cancels the task and the diagram's error path runs)."""
+    event = BpmnEvent(ErrorEventDefinition(err.code, code=err.code), payload=error_payload(err))
+    if my_task.workflow.top_workflow.event_manager.catch(event, internal=False):
+        record_call(my_task, {"connector": err.name, "error_code": err.code, "attempts": err.attempts})
+        return True
+    return False
+
+
 class ConnectorServiceTask(ServiceTask):
     def _run_hook(self, my_task: Any) -> bool | None:
+        if deferring(my_task):
+            # Left under way (STARTED) and saved so: a job calls the connector after the commit
+            # and hands the answer back (Engine.finish_call). No one waits on the outside system.
+            # The parameters are evaluated now only so a broken expression fails this action.
+            self.evaluate_params(my_task)
+            return None
         try:
             done = super()._run_hook(my_task)
         except ConnectorBpmnError as err:
-            event = BpmnEvent(ErrorEventDefinition(err.code, code=err.code), payload=error_payload(err))
-            if my_task.workflow.top_workflow.event_manager.catch(event, internal=False):
-                record_call(my_task, {"connector": err.name, "error_code": err.code, "attempts": err.attempts})
-                # Left under way: the boundary event that caught the error cancels it.
-                return None
+            if throw_connector_error(my_task, err):
+                return None  # left under way: the boundary event that caught the error cancelled it
             failure = ConnectorFailed(err.name, err.error, code=err.code)
             raise WorkflowTaskException(str(failure), task=my_task, exception=failure) from failure
         result = my_task.data.get(self.result_variable)

@@ -23,7 +23,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.migrations_dir))
     # One engine per process: it caches every compiled procedure version.
-    app.extensions["motcua_engine"] = Engine()
+    # Service tasks wait for the connector.call job: no request waits on an outside system.
+    app.extensions["motcua_engine"] = Engine(defer_connectors=True)
     init_celery(app)
     _quiet_personal_data_loggers()
 

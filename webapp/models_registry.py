@@ -2,6 +2,7 @@
 
 from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
+from webapp.connectors.models import ConnectorCallRecord
 from webapp.deadlines.models import DeadlineAlert
 from webapp.dossiers.models import (
     Document,
@@ -22,7 +23,8 @@ from webapp.timers.models import TimerDue
 from webapp.tracking.models import LookupThrottle
 
 __all__ = [
-    "Account", "ApiToken", "AuditEntry", "DeadlineAlert", "Document", "Dossier", "DossierCodeCounter", "DossierNote",
+    "Account", "ApiToken", "AuditEntry", "ConnectorCallRecord", "DeadlineAlert", "Document", "Dossier",
+    "DossierCodeCounter", "DossierNote",
     "Draft", "DraftAttachment",
     "FailedJob", "JobStats",
     "LookupThrottle", "Notification", "OutboxMessage", "Payment", "Procedure",

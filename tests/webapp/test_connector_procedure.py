@@ -15,6 +15,7 @@ from engine.connectors import ConnectorError
 from engine.post import FakePostOffice, is_tracking_number
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
+from tests.webapp.jobs_support import run_connector_jobs
 from tests.webapp.test_portal import _sign_in
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
@@ -25,6 +26,12 @@ OFFICER = "sotuphap"  # one-stop desk, officer and leader of Sở Tư pháp (H41
 
 def sample(name: str) -> dict:
     return json.loads((DATA / "samples" / SLUG / f"{name}.json").read_text("utf-8"))
+
+
+def _dossier(api: Api, code: str) -> dict:
+    status, dossier = api.get(f"/dossiers/{code}", OFFICER)
+    assert status == 200, dossier
+    return dossier
 
 
 def _do(api: Api, code: str, element_id: str, data: dict) -> dict:
@@ -50,6 +57,10 @@ POST = {"hinh_thuc": "buu_chinh", "so_dien_thoai": "0912345678",
                          "dia_chi_chi_tiet": "Số 8, đường Hùng Vương"}}
 
 
+def _records(app: Flask):  # noqa: ANN202 - engine.criminal_records.FakeJudicialRecords
+    return app.extensions["motcua_engine"].connectors.get("ly_lich_tu_phap.xac_minh")
+
+
 def _post_office(app: Flask) -> FakePostOffice:
     booking = app.extensions["motcua_engine"].connectors.get("buu_chinh.tao_van_don")
     return booking.office
@@ -58,9 +69,17 @@ def _post_office(app: Flask) -> FakePostOffice:
 def test_result_by_post_records_the_tracking_number_on_the_dossier(
         app: Flask, client: FlaskClient, api: Api) -> None:
     code = _submit(api, POST)
-    _do(api, code, "tiep_nhan_ho_so", sample("tiep-nhan"))
+    received = _do(api, code, "tiep_nhan_ho_so", sample("tiep-nhan"))
+    # The officer's click returned before the judicial record database was asked.
+    assert received["current_steps"] == [] and received["finished_at"] is None
+    assert code not in _records(app).calls
+    assert run_connector_jobs(app) == ["applied"]
+    assert _records(app).calls.count(code) == 1
     _do(api, code, "lap_phieu", sample("lap-phieu"))
-    done = _do(api, code, "ky_phieu", sample("ky-phieu"))
+    signed = _do(api, code, "ky_phieu", sample("ky-phieu"))
+    assert signed["tracking_number"] is None and code not in _post_office(app).by_dossier
+    assert run_connector_jobs(app) == ["applied"]
+    done = _dossier(api, code)
     assert done["status"] == 10 and done["finished_at"] is not None
     number = done["tracking_number"]
     assert is_tracking_number(number)
@@ -78,7 +97,9 @@ def test_verification_failing_for_good_puts_the_manual_step_in_the_officers_work
     records = app.extensions["motcua_engine"].connectors.get("ly_lich_tu_phap.xac_minh")
     records.controls.fail_next = [ConnectorError("request not understood", retryable=False)]
     code = _submit(api, {"hinh_thuc": "truc_tuyen"})
-    after = _do(api, code, "tiep_nhan_ho_so", sample("tiep-nhan"))
+    _do(api, code, "tiep_nhan_ho_so", sample("tiep-nhan"))
+    assert run_connector_jobs(app) == ["applied"]
+    after = _dossier(api, code)
     assert after["status"] == 4 and after["failure"] is None
     assert [s["element_id"] for s in after["current_steps"]] == ["xac_minh_thu_cong"]
     _do(api, code, "xac_minh_thu_cong", sample("xac-minh-thu-cong"))

@@ -18,12 +18,14 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.connectors import ConnectorError
 from engine.forms import FieldError, FormInvalid
 from engine.runtime import VN_TZ, Advance, EngineError, Instance
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, RoleAssignment, Unit
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
+from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers.codes import next_code
 from webapp.dossiers.models import CHANNELS, Dossier, StepRecord, SupplementPause, WorkItem
 from webapp.extensions import db
@@ -413,6 +415,36 @@ def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> bool:
     return True
 
 
+def finish_connector_call(dossier: Dossier, call: ConnectorCallRecord, *, now: datetime | None = None) -> bool:
+    """Hand the answer stored on ``call`` to the waiting service task and run what follows (the
+    connector job). False, marking the call dropped, when the task no longer waits for it (a
+    boundary timer or a withdrawal moved the process on, or the instance failed)."""
+    now = now or now_vn()
+    instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
+    error = None
+    if call.error_reason is not None:
+        error = ConnectorError(call.error_message or call.error_reason, retryable=bool(call.error_retryable),
+                               reason=call.error_reason)
+    try:
+        advance = engine().finish_call(instance, call.task_id, result=call.result, error=error,
+                                       attempts=call.attempts, now=now)
+    except EngineError:
+        call.state = "dropped"
+        return False
+    try:
+        dossier.state = engine().serialize(instance)
+        _apply(dossier, instance, advance, actor_id=None, now=now)
+        call.state, call.applied_at = "applied", now
+        record("dossier.connector_answered", actor_id=None, dossier_id=dossier.id, object_type="dossier",
+               object_id=dossier.code, connector=call.connector, element=call.element_id,
+               outcome=call.error_reason or "ok", attempts=call.attempts, status=dossier.status)
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict() from None
+    return True
+
+
 def _work_item_for(principal: Principal, item_id: int) -> WorkItem:
     item = db.session.get(WorkItem, item_id)
     if item is None or not can_act(principal, item):
@@ -463,9 +495,26 @@ def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: 
             dossier.tracking_number = number[:40]
     dossier.due_at = _legal_due(dossier)
     _sync_work_items(dossier, instance, now)
+    _request_connector_calls(dossier, instance)
     # The scheduler's due time changes with the state, in the same transaction.
     waiting = not advance.completed and instance.failure is None
     timers.schedule(dossier_id=dossier.id, due_at=engine().next_timer_at(instance) if waiting else None)
+
+
+def _request_connector_calls(dossier: Dossier, instance: Instance) -> None:
+    """A call record and a job for each service task the process newly waits at, in the same
+    transaction as the state: the call is made once the action commits, never if it rolls back."""
+    pending = engine().pending_calls(instance)
+    if not pending:
+        return
+    known = set(db.session.scalars(sa.select(ConnectorCallRecord.task_id).where(
+        ConnectorCallRecord.dossier_id == dossier.id)))
+    for call in pending:
+        if call.task_id in known:
+            continue
+        db.session.add(ConnectorCallRecord(dossier_id=dossier.id, task_id=call.task_id, element_id=call.element_id,
+                                           connector=call.connector, state="pending", attempts=0))
+        jobs.enqueue("connector.call", dossier_id=dossier.id, task_id=call.task_id)
 
 
 def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, actor_id: int | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from engine.connectors import ConnectorError
+from webapp.connectors import calls as connector_calls
 from webapp.deadlines import service as deadlines
 from webapp.dossiers.service import Conflict, now_vn
 from webapp.jobs import service
@@ -44,6 +45,17 @@ def claim_due_timers() -> int:
              max_retries=8, soft_time_limit=60, time_limit=120)
 def fire_timers(self, *, outbox_id: int, dossier_id: int) -> bool:  # noqa: ANN001
     return timer_jobs.fire(dossier_id=dossier_id)
+
+
+@shared_task(name="connector.call", bind=True, autoretry_for=(Conflict,), retry_backoff=1, retry_backoff_max=30,
+             max_retries=8, soft_time_limit=150, time_limit=180)
+def call_connector(self, *, outbox_id: int, dossier_id: int, task_id: str) -> str:  # noqa: ANN001
+    """A service task's call to an outside system, then its answer handed to the process."""
+    try:
+        return connector_calls.run(dossier_id=dossier_id, task_id=task_id)
+    except connector_calls.CallLater as later:
+        # The connector's own backoff; the number of tries is counted on the call record.
+        raise self.retry(countdown=later.countdown, max_retries=None) from None
 
 
 @shared_task(name="deadlines.scan", soft_time_limit=120, time_limit=180)
