@@ -1,4 +1,4 @@
-"""A Celery worker whose SMS gateway is a test double the test steers through files.
+"""A Celery worker whose SMS gateway and post office are test doubles the test steers through files.
 
 ``celery -A tests.webapp.gateway_worker worker`` with MOTCUA_TEST_GATEWAY=<dir>:
 - ``<dir>/mode``: ``ok`` (accept), ``fail`` (a permanent error that is not a connector
@@ -7,10 +7,16 @@
   exists: the gateway has the message but the worker never learns it);
 - ``<dir>/calling`` is created when a call starts, so a test knows when to kill;
 - ``<dir>/received.log`` gets one line per message the gateway accepted: what a test counts.
+
+With MOTCUA_TEST_POST=<dir2>, the public post's booking (``buu_chinh.tao_van_don``) is steered
+the same way through <dir2> (``received.log``: one dossier code per booking request received),
+and keeps its parcels in ``<dir2>/parcels.json``, as the carrier's own database would: a
+booking repeated after a worker restart finds the parcel booked under the same dossier code.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -18,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.connectors import FakeSmsGateway
+from engine.post import FakePostOffice, PostShipment
 from webapp.worker import celery_app, flask_app
 
 __all__ = ["celery_app"]
@@ -28,10 +35,6 @@ class SteeredSmsGateway(FakeSmsGateway):
         super().__init__()
         self.folder = folder
 
-    def _hold(self) -> None:
-        while (self.folder / "hold").exists():
-            time.sleep(0.05)
-
     def call(self, params: Mapping[str, Any]) -> Any:
         mode = (self.folder / "mode").read_text().strip()
         (self.folder / "calling").touch()
@@ -39,12 +42,42 @@ class SteeredSmsGateway(FakeSmsGateway):
             # A message with a phone number in it: the failed-jobs record must not keep it.
             raise RuntimeError(f"gateway misconfigured while sending to {params['so_dien_thoai']}")
         if mode == "hold-before":
-            self._hold()
+            _hold(self.folder)
         with (self.folder / "received.log").open("a", encoding="utf-8") as log:
             log.write(str(params["noi_dung"]).replace("\n", " ") + "\n")
         if mode == "hold-after":
-            self._hold()
+            _hold(self.folder)
         return {"message_id": f"steered-{time.monotonic_ns()}"}
 
 
-flask_app.extensions["motcua_engine"].connectors.register(SteeredSmsGateway(Path(os.environ["MOTCUA_TEST_GATEWAY"])))
+class SteeredPostOffice(FakePostOffice):
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder = folder
+        self.parcels = folder / "parcels.json"
+
+    def book(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        mode = (self.folder / "mode").read_text().strip()
+        (self.folder / "calling").touch()
+        if mode == "hold-before":
+            _hold(self.folder)
+        with (self.folder / "received.log").open("a", encoding="utf-8") as log:
+            log.write(str(params["ma_ho_so"]) + "\n")
+        saved = json.loads(self.parcels.read_text("utf-8")) if self.parcels.exists() else {}
+        self.shipments, self.by_dossier = saved.get("shipments", {}), saved.get("by_dossier", {})
+        receipt = super().book(params)
+        self.parcels.write_text(json.dumps({"shipments": self.shipments, "by_dossier": self.by_dossier}), "utf-8")
+        if mode == "hold-after":
+            _hold(self.folder)
+        return receipt
+
+
+def _hold(folder: Path) -> None:
+    while (folder / "hold").exists():
+        time.sleep(0.05)
+
+
+connectors = flask_app.extensions["motcua_engine"].connectors
+connectors.register(SteeredSmsGateway(Path(os.environ["MOTCUA_TEST_GATEWAY"])))
+if os.environ.get("MOTCUA_TEST_POST"):
+    connectors.register(PostShipment(SteeredPostOffice(Path(os.environ["MOTCUA_TEST_POST"]))))

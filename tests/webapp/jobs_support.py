@@ -75,7 +75,7 @@ class Workers:
         settings = app.config["MOTCUA_SETTINGS"]
         self.env = {"PATH": "/usr/bin:/bin", "MOTCUA_DATA_DIR": str(settings.data_dir),
                     "MOTCUA_DATABASE_URL": settings.sqlalchemy_url, "MOTCUA_BROKER_URL": settings.broker_url,
-                    "MOTCUA_TEST_GATEWAY": str(gateway.folder)}
+                    "MOTCUA_TEST_GATEWAY": str(gateway.folder), "MOTCUA_TEST_POST": str(post_folder(gateway))}
         self.log = Path(settings.data_dir) / "gateway-worker.log"
         self.processes: list[subprocess.Popen[bytes]] = []
 
@@ -102,6 +102,11 @@ class Workers:
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
+
+
+def post_folder(gateway: Gateway) -> Path:
+    """Where the workers' steered post office lives (see tests/webapp/gateway_worker.py)."""
+    return gateway.folder.parent / "post"
 
 
 @pytest.fixture(params=["sqlite-broker", "redis"])

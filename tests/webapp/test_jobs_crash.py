@@ -1,5 +1,5 @@
 """SIGKILL a worker in the middle of a connector call, and a relay in the middle of a batch:
-after a restart every job completes, and every SMS is sent once.
+after a restart every job completes, every SMS is sent once, and every parcel is booked once.
 
 What "once" means here. The outbox row is the source of truth: a job stays open until its
 worker records the end, and the relay sends an open job again when its lease runs out (the
@@ -8,7 +8,10 @@ an hour). The job then finds what is already done. So:
 - killed while the request to the gateway is in flight: the gateway receives the SMS once;
 - killed after the gateway accepted the SMS but before the job recorded it: the notification
   row is still sent once, but the gateway receives the SMS twice, because the SMS connector
-  has no idempotency key the gateway could deduplicate on (at-least-once for that window).
+  has no idempotency key the gateway could deduplicate on (at-least-once for that window);
+- the same two windows for a service task's call (booking the post for a result): in flight,
+  the carrier receives one booking; accepted but unrecorded, it receives the booking twice and
+  books one parcel, because the booking carries the dossier code as the carrier's order code.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from flask import Flask
 from tests.conftest import DATA, REPO
 from tests.webapp import jobs_support
 from tests.webapp.conftest import Api
-from tests.webapp.jobs_support import Gateway, Workers, count, wait_for
+from tests.webapp.jobs_support import Gateway, Workers, count, post_folder, wait_for
+from webapp.audit.models import AuditEntry
+from webapp.connectors.models import ConnectorCallRecord
+from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.jobs.models import OutboxMessage
 from webapp.jobs.service import relay
@@ -121,3 +127,89 @@ def test_a_relay_killed_half_way_through_a_batch_loses_and_duplicates_nothing(
     assert sorted(received) == sorted(line for code in codes for line in received if code in line)
     assert sorted(next(c for c in codes if c in line) for line in received) == sorted(codes)  # each exactly once
     assert _sms_states(jobs_app) == [("portal", "sent"), ("sms", "sent")] * 5
+
+
+# --- a service task's connector call (the post books the result's parcel) ---------------------
+
+CRIMINAL_RECORD = "cap-phieu-ly-lich-tu-phap"
+
+
+def _criminal_record_sample(name: str) -> dict:
+    return json.loads((DATA / "samples" / CRIMINAL_RECORD / f"{name}.json").read_text("utf-8"))
+
+
+def _officer_does(api: Api, code: str, element_id: str) -> None:
+    sample = {"tiep_nhan_ho_so": "tiep-nhan", "lap_phieu": "lap-phieu", "ky_phieu": "ky-phieu"}[element_id]
+    (item,) = [i for i in api.get("/worklist", "sotuphap")[1]["items"]
+               if i["dossier"] == code and i["element_id"] == element_id]
+    assert api.post(f"/work-items/{item['id']}/claim", "sotuphap")[0] == 200
+    status, body = api.post(f"/work-items/{item['id']}/complete", "sotuphap",
+                            json={"data": _criminal_record_sample(sample)})
+    assert status == 200, body
+
+
+def _signed_and_waiting_for_the_post(app: Flask, seeded: dict, worker: subprocess.Popen[bytes]) -> str:
+    """A request for the result by post, signed: the booking call is what the worker does next."""
+    api = Api(app.test_client(), seeded)
+    declaration = {**_criminal_record_sample("to-khai"), "nhan_ket_qua": {
+        "hinh_thuc": "buu_chinh", "so_dien_thoai": "0912345678",
+        "dia_chi_nhan": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Nam Định",
+                         "dia_chi_chi_tiet": "Số 8, đường Hùng Vương"}}}
+    status, dossier = api.post("/dossiers", "an", json={"procedure": CRIMINAL_RECORD, "data": declaration,
+                                                        "unit": "H41.15"})
+    assert status == 201, dossier
+    code = dossier["code"]
+    _officer_does(api, code, "tiep_nhan_ho_so")  # the worker verifies with the judicial record database
+    wait_for(lambda: count(app, ConnectorCallRecord, ConnectorCallRecord.state == "applied") == 1,
+             "the verification call to be applied", alive=worker)
+    _officer_does(api, code, "lap_phieu")
+    _officer_does(api, code, "ky_phieu")
+    return code
+
+
+def _booked_once(app: Flask, code: str, post: Gateway) -> None:
+    with app.app_context():
+        dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
+        booking = db.session.scalar(sa.select(ConnectorCallRecord).where(
+            ConnectorCallRecord.dossier_id == dossier.id, ConnectorCallRecord.element_id == "gui_buu_chinh"))
+        answered = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "dossier.connector_answered", AuditEntry.object_id == code))
+        parcels = json.loads((post.folder / "parcels.json").read_text("utf-8"))
+        assert dossier.status == 10 and dossier.finished_at is not None
+        assert list(parcels["by_dossier"]) == [code]  # one parcel
+        assert dossier.tracking_number == parcels["by_dossier"][code]
+        assert (booking.state, booking.attempts) == ("applied", 2)  # the killed call counted
+        assert answered == 2  # verification and booking, each applied once
+
+
+def test_a_worker_killed_while_booking_the_post_books_one_parcel(
+        jobs_app: Flask, seeded: dict, gateway: Gateway, workers: Workers) -> None:
+    post = Gateway(post_folder(gateway))
+    post.set("hold-before", hold=True)
+    first = workers.start()
+    code = _signed_and_waiting_for_the_post(jobs_app, seeded, first)
+    wait_for(lambda: post.calling, "the worker to call the post", alive=first)
+    workers.kill(first)
+    assert post.received() == []  # the request never arrived
+
+    post.release()
+    second = workers.start()
+    _relay_until_done(jobs_app, second)
+    assert post.received() == [code]  # received once
+    _booked_once(jobs_app, code, post)
+
+
+def test_a_worker_killed_after_the_post_accepted_the_booking_books_one_parcel(
+        jobs_app: Flask, seeded: dict, gateway: Gateway, workers: Workers) -> None:
+    post = Gateway(post_folder(gateway))
+    post.set("hold-after", hold=True)
+    first = workers.start()
+    code = _signed_and_waiting_for_the_post(jobs_app, seeded, first)
+    wait_for(lambda: post.received(), "the post to accept the booking", alive=first)
+    workers.kill(first)
+
+    post.set("ok")
+    second = workers.start()
+    _relay_until_done(jobs_app, second)
+    assert post.received() == [code, code]  # asked twice (the worker died before recording the answer)
+    _booked_once(jobs_app, code, post)  # ... and booked once, on the dossier code
