@@ -2,7 +2,7 @@
 
 from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
-from webapp.connectors.models import ConnectorCallRecord
+from webapp.connectors.models import ConnectorCallRecord, PortalSync
 from webapp.deadlines.models import DeadlineAlert
 from webapp.dossiers.models import (
     Document,
@@ -27,7 +27,7 @@ __all__ = [
     "DossierCodeCounter", "DossierNote",
     "Draft", "DraftAttachment",
     "FailedJob", "JobStats",
-    "LookupThrottle", "Notification", "OutboxMessage", "Payment", "Procedure",
+    "LookupThrottle", "Notification", "OutboxMessage", "Payment", "PortalSync", "Procedure",
     "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "TimerDue", "Unit",
     "WorkItem",
 ]

@@ -116,6 +116,7 @@ class Settings:
     judicial_records: OutsideSystem = OutsideSystem()
     national_portal: OutsideSystem = OutsideSystem()
     national_portal_unit: str = "H41.15"
+    national_portal_sync: bool = True  # every dossier and its status changes go to the national portal
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -147,6 +148,7 @@ class Settings:
             judicial_records=_outside(env, "LLTP"),
             national_portal=_outside(env, "DVCQG"),
             national_portal_unit=env.get("MOTCUA_DVCQG_UNIT") or "H41.15",
+            national_portal_sync=_flag(env.get("MOTCUA_DVCQG_SYNC"), default=True),
         )
 
     def __post_init__(self) -> None:

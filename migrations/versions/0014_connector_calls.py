@@ -1,4 +1,5 @@
-"""Service tasks' calls to outside systems, made by background jobs (webapp/connectors/calls.py)."""
+"""Service tasks' calls to outside systems, made by background jobs (webapp/connectors/calls.py), and
+each dossier's standing on the national public service portal (webapp/connectors/portal_sync.py)."""
 from alembic import op
 import sqlalchemy as sa
 
@@ -31,8 +32,22 @@ def upgrade():
         sa.UniqueConstraint('dossier_id', 'task_id'),
     )
     op.create_index('ix_connector_calls_dossier_id', 'connector_calls', ['dossier_id'])
+    op.create_table(
+        'portal_sync',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('dossier_id', sa.Integer(), nullable=False),
+        sa.Column('national_code', sa.String(length=40), nullable=True),
+        sa.Column('synced_status', sa.Integer(), nullable=True),
+        sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('last_error', sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('dossier_id'),
+    )
 
 
 def downgrade():
+    op.drop_table('portal_sync')
     op.drop_index('ix_connector_calls_dossier_id', table_name='connector_calls')
     op.drop_table('connector_calls')

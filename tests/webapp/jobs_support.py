@@ -155,10 +155,10 @@ def sign_in(client: Any, username: str) -> str:
     return token()
 
 
-def run_connector_jobs(app: Flask, *, limit: int = 50) -> list[str]:
-    """What a worker does with the ``connector.call`` jobs in the outbox, here and in order, a
-    retry at once instead of after its backoff; returns the state each call ended in."""
-    from webapp.connectors import calls
+def run_outbox_jobs(app: Flask, job: str, run: Callable[..., str], *, limit: int = 50) -> list[str]:
+    """What a worker does with the ``job`` rows in the outbox, here and in order (including rows
+    the jobs add), a retry at once instead of after its backoff; returns what each run returned."""
+    from webapp.connectors.attempts import CallLater
     from webapp.jobs.models import OutboxMessage
     from webapp.jobs.service import mark_completed
 
@@ -166,15 +166,22 @@ def run_connector_jobs(app: Flask, *, limit: int = 50) -> list[str]:
     with app.app_context():
         for _ in range(limit):
             row = db.session.scalar(sa.select(OutboxMessage).where(
-                OutboxMessage.job == "connector.call", OutboxMessage.completed_at.is_(None)).order_by(OutboxMessage.id))
+                OutboxMessage.job == job, OutboxMessage.completed_at.is_(None)).order_by(OutboxMessage.id))
             if row is None:
                 return states
             outbox_id, payload = row.id, dict(row.payload)
             for _try in range(20):
                 try:
-                    states.append(calls.run(**payload))
+                    states.append(run(**payload))
                     break
-                except calls.CallLater:
+                except CallLater:
                     continue
             mark_completed(outbox_id)
-    raise AssertionError("connector jobs keep coming")
+    raise AssertionError(f"{job} jobs keep coming")
+
+
+def run_connector_jobs(app: Flask) -> list[str]:
+    """The ``connector.call`` jobs waiting in the outbox; returns the state each call ended in."""
+    from webapp.connectors import calls
+
+    return run_outbox_jobs(app, "connector.call", calls.run)

@@ -18,6 +18,7 @@ from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import run_connector_jobs
 from webapp.audit.models import AuditEntry
 from webapp.connectors import calls
+from webapp.connectors.attempts import CallLater
 from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Dossier
@@ -86,7 +87,7 @@ def test_timeouts_and_failures_are_retried_with_the_connectors_backoff_then_it_s
     countdowns = []
     with app.app_context():
         for _ in range(4):
-            with pytest.raises(calls.CallLater) as later:
+            with pytest.raises(CallLater) as later:
                 calls.run(dossier_id=call.dossier_id, task_id=call.task_id)
             countdowns.append(later.value.countdown)
         assert calls.run(dossier_id=call.dossier_id, task_id=call.task_id) == "applied"

@@ -19,12 +19,12 @@ dossier code, for instance).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import sqlalchemy as sa
 
-from engine.connectors import ConnectorError, call_once, keep_declared, retry_of, timeout_of
+from engine.connectors import ConnectorError
 from engine.runtime import EngineError
+from webapp.connectors.attempts import try_once
 from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Dossier
@@ -35,14 +35,6 @@ from webapp.procedures import service as procedures
 
 log = logging.getLogger(__name__)
 DONE = ("applied", "dropped")
-
-
-class CallLater(Exception):
-    """The outside system failed in a way worth retrying: run the job again in ``countdown`` s."""
-
-    def __init__(self, countdown: float):
-        self.countdown = countdown
-        super().__init__(f"retry in {countdown:g} s")
 
 
 def find(*, dossier_id: int, task_id: str) -> ConnectorCallRecord | None:
@@ -82,12 +74,8 @@ def _call_outside(call: ConnectorCallRecord) -> None:
     call.attempts += 1
     db.session.commit()  # the attempt counts even if this worker dies during the call
     try:
-        result: Any = keep_declared(connector, call_once(connector, params, timeout_of(connector)))
+        result = try_once(connector, params, call.attempts)
     except ConnectorError as err:
-        policy = retry_of(connector)
-        if err.retryable and call.attempts < max(policy.attempts, 1):
-            log.info("connector %s failed (%s), attempt %s: retried", call.connector, err.reason, call.attempts)
-            raise CallLater(policy.delay(call.attempts)) from None
         call.error_reason, call.error_retryable, call.error_message = err.reason[:40], err.retryable, redact(str(err))
     else:
         call.result = result

@@ -25,6 +25,7 @@ from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, RoleAssignment, Unit
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
+from webapp.connectors import portal_sync
 from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers.codes import next_code
 from webapp.dossiers.models import CHANNELS, Dossier, StepRecord, SupplementPause, WorkItem
@@ -532,8 +533,9 @@ def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, acto
         open_pause.ended_at = at
     if code in FINAL_STATUSES:
         dossier.finished_at = dossier.finished_at or at
-    # The citizen hears of it once the change commits (transactional outbox).
+    # The citizen hears of it once the change commits (transactional outbox), and so does the national portal.
     jobs.enqueue("notify.status_changed", dossier_id=dossier.id, status=int(code))
+    portal_sync.request(dossier)
     if code == DossierStatus.RESULT_READY:  # every procedure: the signed result document (webapp/results)
         jobs.enqueue("result.sign", dossier_id=dossier.id)
 
