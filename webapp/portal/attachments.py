@@ -1,7 +1,7 @@
 """Attachments on the portal: the procedure's dossier components (thành phần hồ sơ), a file per
 component stored against the citizen's draft, checked by content, and carried to the dossier on
-submission. A component marked ``reusable`` can instead be chosen from the citizen's data store
-(documents of their earlier dossiers)."""
+submission. A component marked ``reusable`` can instead be chosen from the citizen's documents:
+those of their earlier dossiers (here) and those of the data store on the portal (``citizen_store``)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class Component:
     attachment: DraftAttachment | None = None
     error: str | None = None
     choices: list[tuple[Document, str]] = field(default_factory=list)  # (document, its dossier's code)
+    store_choices: list[Any] = field(default_factory=list)  # citizen_store.StoredDocument: in the data store
     answers: dict[str, Any] = field(default_factory=dict)  # the declaration so far, for ``required_when``
 
     @property
