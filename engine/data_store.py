@@ -131,10 +131,12 @@ class FakeDataStore:
             fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
             try:
                 path = root / "index.json"
-                index = json.loads(path.read_text("utf-8")) if path.exists() else {"next": 1, "documents": []}
+                before = path.read_bytes() if path.exists() else b'{"next": 1, "documents": []}'
+                index = json.loads(before)
                 yield index
-                if write:
-                    _write_atomically(path, json.dumps(index, ensure_ascii=False).encode())
+                after = json.dumps(index, ensure_ascii=False).encode()
+                if write and after != before:  # a repeated push changes nothing: no rewrite, no fsync
+                    _write_atomically(path, after)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 

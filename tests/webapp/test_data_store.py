@@ -19,7 +19,9 @@ from flask.testing import FlaskClient
 from engine.connectors import ConnectorError, FakeControls, RetryPolicy
 from engine.data_store import FakeDataStore
 from engine.http_connector import HttpConnector
+from tests.webapp import jobs_support
 from tests.webapp.conftest import Api
+from tests.webapp.jobs_support import Workers, wait_for
 from tests.webapp.test_attachments import _with_draft
 from tests.webapp.test_portal import PDF, _token, attach
 from tests.webapp.test_result_pdf import _approved, _run_signing_jobs
@@ -35,6 +37,7 @@ from webapp.portal.models import DraftAttachment
 from webapp.results import store as result_store
 from webapp.settings import Settings
 
+jobs_app, gateway, workers = jobs_support.jobs_app, jobs_support.gateway, jobs_support.workers  # fixtures
 AN, BINH = "001090000001", "001092000002"
 PAGE = "/thu-tuc/khai-sinh/giay-to"
 
@@ -157,6 +160,27 @@ def test_a_result_of_an_applicant_without_identity_number_is_not_pushed(api: Api
         db.session.execute(sa.update(Account).where(Account.username == "an").values(identity_number=None))
         db.session.commit()
     assert _push(app, job) is None and kho.calls == []
+
+
+def test_a_real_worker_pushes_into_the_store_this_process_reads(api: Api, app: Flask, jobs_app: Flask,
+                                                               kho: FakeDataStore, workers: Workers) -> None:
+    """The worker is another process: what it pushes, the web app's fake finds in the shared folder."""
+    from webapp.jobs import service as jobs
+
+    code = _approved(api)
+    worker = workers.start()
+
+    def pushed() -> bool:
+        with jobs_app.app_context():
+            jobs.relay()  # result.sign, then the result.store it enqueues (a job enqueues without a request)
+        return kho.count() == 1 and jobs_support.count(jobs_app, OutboxMessage, OutboxMessage.job == "result.store",
+                                                       OutboxMessage.completed_at.is_not(None)) == 1
+
+    wait_for(pushed, "the result in the data store", timeout=90, alive=worker)
+    (listed,) = kho.list_({"so_dinh_danh": AN})["giay_to"]
+    assert code in listed["ten_giay_to"] and kho.calls == ["lay_giay_to"]  # this process only read
+    with app.app_context():
+        assert result_store.pushed(int(_store_jobs(app)[0].payload["document_id"])) == listed["ma_luu_tru"]
 
 
 # ---- the attachments page ------------------------------------------------------------------------
