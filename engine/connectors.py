@@ -272,8 +272,9 @@ def default_registry() -> ConnectorRegistry:
 
 
 def register_fakes(registry: ConnectorRegistry) -> None:
-    """Public post, national portal and judicial records, each against its local fake."""
+    """Public post, national portal, judicial records and the citizen data store, each against its local fake."""
     from engine.criminal_records import FakeJudicialRecords
+    from engine.data_store import FakeDataStore, data_store_connectors
     from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
     from engine.post import FakePostOffice, PostShipment, PostTracking
 
@@ -283,3 +284,6 @@ def register_fakes(registry: ConnectorRegistry) -> None:
     for connector in portal_connectors(PortalClient(FakeNationalPortal())):
         registry.register(connector)
     registry.register(FakeJudicialRecords())
+    # A temporary folder until the web app points the store at its data folder (webapp/connectors).
+    for connector in data_store_connectors(FakeDataStore()):
+        registry.register(connector)

@@ -41,7 +41,8 @@ class Endpoint:
     token: str | None = None  # sent as "Authorization: Bearer <token>"
 
 
-def post_json(endpoint: Endpoint, operation: str, payload: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+def post_json(endpoint: Endpoint, operation: str, payload: Mapping[str, Any], timeout: float,
+              max_bytes: int = MAX_ANSWER_BYTES) -> dict[str, Any]:
     """POST ``payload`` to ``<url>/<operation>`` and return the JSON object answered."""
     request = urllib.request.Request(
         f"{endpoint.url.rstrip('/')}/{operation}", data=json.dumps(payload, ensure_ascii=False).encode(),
@@ -50,7 +51,7 @@ def post_json(endpoint: Endpoint, operation: str, payload: Mapping[str, Any], ti
         request.add_header("Authorization", f"Bearer {endpoint.token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - https URL from settings
-            body = response.read(MAX_ANSWER_BYTES + 1)
+            body = response.read(max_bytes + 1)
     except urllib.error.HTTPError as err:
         with err:
             reason = _reason(err.read(MAX_ANSWER_BYTES)) or ("unauthorised" if err.code == 401 else None)
@@ -60,7 +61,7 @@ def post_json(endpoint: Endpoint, operation: str, payload: Mapping[str, Any], ti
         raise ConnectorTimeout(f"{operation}: no answer within {timeout:g} s") from None
     except (urllib.error.URLError, OSError) as err:
         raise ConnectorError(f"{operation}: unreachable ({type(err).__name__})", retryable=True) from None
-    if len(body) > MAX_ANSWER_BYTES:
+    if len(body) > max_bytes:
         raise ConnectorError(f"{operation}: answer too large", retryable=False, reason="bad_answer")
     try:
         answer = json.loads(body)
@@ -93,6 +94,7 @@ class HttpConnector:
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = NO_RETRY
     error_codes: Mapping[str, str] = field(default_factory=dict)
+    max_answer_bytes: int = MAX_ANSWER_BYTES  # a connector answering with a document declares more
 
     @classmethod
     def like(cls, fake: Connector, endpoint: Endpoint) -> HttpConnector:
@@ -100,10 +102,11 @@ class HttpConnector:
         return cls(name=fake.name, endpoint=endpoint, operation=fake.name.split(".", 1)[-1],
                    required_params=fake.required_params, optional_params=fake.optional_params,
                    result_fields=result_fields(fake), timeout=timeout_of(fake) or DEFAULT_TIMEOUT,
-                   retry=retry_of(fake), error_codes=dict(error_codes_of(fake)))
+                   retry=retry_of(fake), error_codes=dict(error_codes_of(fake)),
+                   max_answer_bytes=getattr(fake, "max_answer_bytes", MAX_ANSWER_BYTES))
 
     def call(self, params: Mapping[str, Any]) -> Any:
-        return post_json(self.endpoint, self.operation, dict(params), self.timeout)
+        return post_json(self.endpoint, self.operation, dict(params), self.timeout, self.max_answer_bytes)
 
 
 @dataclass

@@ -59,6 +59,10 @@ MOTCUA_BUU_CHINH_URL      public post API (buu_chinh.*) base URL, https. Default
 MOTCUA_BUU_CHINH_TOKEN    bearer token for it. Default: none
 MOTCUA_LLTP_URL           judicial-record verification API (ly_lich_tu_phap.*) base URL. Default: the local fake
 MOTCUA_LLTP_TOKEN         bearer token for it. Default: none
+MOTCUA_KHO_DU_LIEU_URL    the citizen data store API (kho_du_lieu.*: push results, list and fetch documents),
+                          https. Default: none, i.e. the local fake keeping its files in
+                          MOTCUA_DATA_DIR/fakes/kho-du-lieu/ (shared by the web app and the workers)
+MOTCUA_KHO_DU_LIEU_TOKEN  bearer token for it. Default: none
 MOTCUA_DVCQG_URL          national public service portal sync API (cong_dvc_quoc_gia.*). Default: the local fake
 MOTCUA_DVCQG_CLIENT_ID, MOTCUA_DVCQG_SECRET   the province's client credentials at the portal (step 1: token)
 MOTCUA_DVCQG_UNIT         the unit code the portal knows this system by. Default: H41.15
@@ -115,6 +119,7 @@ class Settings:
     post: OutsideSystem = OutsideSystem()
     judicial_records: OutsideSystem = OutsideSystem()
     national_portal: OutsideSystem = OutsideSystem()
+    data_store: OutsideSystem = OutsideSystem()
     national_portal_unit: str = "H41.15"
     national_portal_sync: bool = True  # every dossier and its status changes go to the national portal
 
@@ -147,6 +152,7 @@ class Settings:
             post=_outside(env, "BUU_CHINH"),
             judicial_records=_outside(env, "LLTP"),
             national_portal=_outside(env, "DVCQG"),
+            data_store=_outside(env, "KHO_DU_LIEU"),
             national_portal_unit=env.get("MOTCUA_DVCQG_UNIT") or "H41.15",
             national_portal_sync=_flag(env.get("MOTCUA_DVCQG_SYNC"), default=True),
         )
@@ -162,6 +168,11 @@ class Settings:
     def mailbox_dir(self) -> Path:
         """Where the local SMTP sink keeps what it received (one .eml file per message)."""
         return self.data_dir / "hop-thu-gia-lap"
+
+    @property
+    def data_store_dir(self) -> Path:
+        """Where the local fake data store keeps its files (one folder for every process)."""
+        return self.data_dir / "fakes" / "kho-du-lieu"
 
     @property
     def broker_url(self) -> str:

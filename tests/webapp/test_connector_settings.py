@@ -125,3 +125,29 @@ def test_national_portal_over_http_follows_the_protocol_and_renews_a_rejected_to
                      ("ho-so", "Bearer t2")]
     assert FakeApi.received[0][1] == {"client_id": "ninh-binh", "client_secret": "bi-mat"}
     assert FakeApi.received[3][1] == {"ma_ho_so": "H41.15-20260608-0001", "ma_don_vi": "H41"}
+
+
+def test_the_data_store_over_http_fetches_a_document_larger_than_other_answers(api: str) -> None:
+    """A fetched document may be megabytes of base64; a listing that large is refused as a bad answer."""
+    import base64
+
+    registry = default_registry()
+    configure(registry, settings(MOTCUA_KHO_DU_LIEU_URL=api, MOTCUA_KHO_DU_LIEU_TOKEN="kho"))
+    content = base64.b64encode(b"%PDF" + b"\0" * 1_500_000).decode()  # about 2 MB once encoded
+    entry = {"ma_luu_tru": "KDL-00000001", "ten_giay_to": "Giấy khai sinh", "loai_giay_to": "1.001193",
+             "dinh_dang": "pdf", "ma_bam": "0" * 64, "ngay_luu": "2026-11-23T10:00:00+00:00", "kich_thuoc": 1_500_004}
+    FakeApi.script = {"tai_giay_to": [(200, {**entry, "noi_dung_base64": content, "noi_bo": "x"})],
+                      "lay_giay_to": [(200, {"giay_to": [entry], "padding": content}),
+                                      (404, {"reason": "not_found"})]}
+    fetched = call_with_policy(registry.get("kho_du_lieu.tai_giay_to"),
+                               {"so_dinh_danh": "001090000001", "ma_luu_tru": "KDL-00000001"})
+    assert fetched["noi_dung_base64"] == content and "noi_bo" not in fetched
+    assert FakeApi.received[-1] == ("tai_giay_to", {"so_dinh_danh": "001090000001", "ma_luu_tru": "KDL-00000001"},
+                                    "Bearer kho")
+    listing = registry.get("kho_du_lieu.lay_giay_to")
+    with pytest.raises(ConnectorBpmnError) as caught:
+        call_with_policy(listing, {"so_dinh_danh": "001090000001"})
+    assert (caught.value.code, caught.value.error.reason, caught.value.attempts) == ("kho_du_lieu_loi", "bad_answer", 1)
+    with pytest.raises(ConnectorBpmnError) as caught:
+        call_with_policy(listing, {"so_dinh_danh": "001090000001"})
+    assert caught.value.code == "kho_du_lieu_khong_co"  # the real store's reason picks the same code as the fake's

@@ -1,5 +1,6 @@
 """Point the connectors at real outside systems when the settings name them (MOTCUA_BUU_CHINH_*,
-MOTCUA_LLTP_*, MOTCUA_DVCQG_*); without settings every connector answers from its local fake."""
+MOTCUA_LLTP_*, MOTCUA_KHO_DU_LIEU_*, MOTCUA_DVCQG_*); without settings every connector answers from
+its local fake."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from engine.connectors import ConnectorRegistry
+from engine.data_store import FakeDataStore, data_store_connectors
 from engine.http_connector import Endpoint, HttpConnector, HttpPortalApi
 from engine.national_portal import PortalClient, portal_connectors
 from webapp.settings import OutsideSystem, Settings
 
 POST = ("buu_chinh.tao_van_don", "buu_chinh.tra_cuu")
 JUDICIAL_RECORDS = ("ly_lich_tu_phap.xac_minh",)
+DATA_STORE = ("kho_du_lieu.luu_giay_to", "kho_du_lieu.lay_giay_to", "kho_du_lieu.tai_giay_to")
 
 
 class ConnectorSettingsError(ValueError):
@@ -28,8 +31,13 @@ def init_connectors(app: Flask) -> None:
 def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
     """Replace the fakes of each configured family by HTTP connectors; returns the names replaced."""
     replaced: list[str] = []
+    if settings.data_store.url is None:
+        # The fake's files live in the data folder, so the web app and every worker share one store.
+        for connector in data_store_connectors(FakeDataStore(settings.data_store_dir)):
+            registry.register(connector)
     for names, system, variable in ((POST, settings.post, "MOTCUA_BUU_CHINH_URL"),
-                                    (JUDICIAL_RECORDS, settings.judicial_records, "MOTCUA_LLTP_URL")):
+                                    (JUDICIAL_RECORDS, settings.judicial_records, "MOTCUA_LLTP_URL"),
+                                    (DATA_STORE, settings.data_store, "MOTCUA_KHO_DU_LIEU_URL")):
         if system.url is None:
             continue
         endpoint = _endpoint(system, variable)

@@ -86,3 +86,16 @@ def sign_result(*, outbox_id: int, dossier_id: int) -> int | None:
     document = results.issue(dossier_id=dossier_id)
     db.session.commit()
     return document.id if document is not None else None
+
+
+@shared_task(name="result.store", bind=True, autoretry_for=(ConnectorError,), retry_backoff=2,
+             retry_backoff_max=300, max_retries=8, soft_time_limit=150, time_limit=180)
+def store_result(self, *, outbox_id: int, dossier_id: int, document_id: int) -> str | None:  # noqa: ANN001
+    """Push the issued result into the applicant's data store, once (a retry finds it pushed).
+    The connector's own tries take up to about 95 s; then Celery's backoff takes over."""
+    from webapp.extensions import db
+    from webapp.results import store
+
+    stored = store.push(dossier_id=dossier_id, document_id=document_id)
+    db.session.commit()
+    return stored

@@ -15,7 +15,7 @@ from webapp.dossiers import documents
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
 from webapp.i18n import text
-from webapp.portal import thumbnails
+from webapp.portal import citizen_store, thumbnails
 from webapp.portal.attachments import (
     AttachmentError,
     Component,
@@ -45,6 +45,8 @@ def _handle_post(draft: Draft, citizen: Account, components: list[Component]) ->
                 # Read one byte past the limit at most: enough to refuse, never the whole of a huge file.
                 data = upload.stream.read(int(component.max_mb * 1024 * 1024) + 1)
                 component.attachment = attach_upload(draft, component, upload.filename, data)
+            elif chosen.startswith(citizen_store.CHOICE_PREFIX):
+                component.attachment = citizen_store.copy_into_draft(draft, citizen, component, chosen)
             elif chosen:
                 component.attachment = attach_chosen(draft, citizen, component, chosen)
         except AttachmentError as err:
@@ -78,14 +80,20 @@ def attachments(slug: str) -> ResponseReturnValue:
             return jsonify({"errors": errors, "next": following}), 422 if errors else 200
         if not errors:
             return redirect(following, code=303)
+    # The portal's data store is asked once per page, only when a component may come from it.
+    stored = citizen_store.listing(citizen) if any(c.rule.get("reusable") for c in components) \
+        else citizen_store.StoreListing()
     for component in components:
         component.choices = data_store(citizen, component)
+        component.store_choices = citizen_store.choices(component, stored, {d.sha256 for d, _ in component.choices})
     errors = [{"path": f"file-{c.key}", "message": f"{text(c.rule.get('name'))}: {c.error}"}
               for c in components if c.error]
     form = procedures.compiled(version).start_form
     back = url_for("portal.fill", slug=slug, buoc=len(formui.steps(form)) if form else 1)
     return render_template("portal/attachments.html", version=version, components=components, back=back,
-                           at_desk=at_desk(version.meta), errors=errors), 422 if errors else 200
+                           at_desk=at_desk(version.meta), errors=errors,
+                           store_unreachable=citizen_store.message("unreachable") if stored.unreachable else None), \
+        422 if errors else 200
 
 
 def _send(storage_key: str, content_type: str, filename: str, *, thumbnail: bool) -> ResponseReturnValue:

@@ -1,13 +1,13 @@
 """Attachments on the portal: the procedure's dossier components (thành phần hồ sơ), a file per
 component stored against the citizen's draft, checked by content, and carried to the dossier on
-submission. A component marked ``reusable`` can instead be chosen from the citizen's data store
-(documents of their earlier dossiers)."""
+submission. A component marked ``reusable`` can instead be chosen from the citizen's documents:
+those of their earlier dossiers (here) and those of the data store on the portal (``citizen_store``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import url_for
@@ -19,6 +19,9 @@ from webapp.extensions import db
 from webapp.i18n import current_lang, text
 from webapp.portal.models import Draft, DraftAttachment
 from webapp.procedures.models import ProcedureVersion
+
+if TYPE_CHECKING:  # (citizen_store imports this module)
+    from webapp.portal.citizen_store import StoredDocument
 
 _TYPE_NAMES = {"pdf": "PDF", "jpg": "JPG", "png": "PNG"}
 _MESSAGES = {
@@ -47,6 +50,7 @@ class Component:
     attachment: DraftAttachment | None = None
     error: str | None = None
     choices: list[tuple[Document, str]] = field(default_factory=list)  # (document, its dossier's code)
+    store_choices: list[StoredDocument] = field(default_factory=list)  # what the portal's data store holds
     answers: dict[str, Any] = field(default_factory=dict)  # the declaration so far, for ``required_when``
 
     @property

@@ -21,6 +21,7 @@ from webapp.audit.service import record
 from webapp.dossiers.documents import put_blob, read_bytes
 from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
 from webapp.extensions import db
+from webapp.jobs import service as jobs
 from webapp.results.document import ResultContent, render
 from webapp.signing.pades import sign_pdf
 from webapp.signing.service import key_store
@@ -74,6 +75,7 @@ def issue(*, dossier_id: int, now: datetime | None = None) -> Document | None:
     db.session.flush()
     record("dossier.result_signed", actor_id=approval.approver_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id, unit=approval.unit.code, sha256=digest, number=content.number)
+    jobs.enqueue("result.store", dossier_id=dossier.id, document_id=document.id)  # into the citizen's data store
     return document
 
 

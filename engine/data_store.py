@@ -1,0 +1,280 @@
+"""The citizen's data store (kho quản lý dữ liệu điện tử của tổ chức, cá nhân): the personal
+document store on the national / provincial public service portal.
+
+Three connectors, one store behind them:
+
+- ``kho_du_lieu.luu_giay_to`` pushes a document (a signed result) into the owner's store and
+  returns its store id (``ma_luu_tru``). Idempotent on (``ma_ho_so``, ``ma_bam``): a retry after a
+  lost answer gets the first id back and the document is kept once.
+- ``kho_du_lieu.lay_giay_to`` lists the owner's documents (metadata only, newest first).
+- ``kho_du_lieu.tai_giay_to`` returns one document's bytes (base64), so a listing stays small.
+
+The local fake keeps its data in files under a folder with a lock, not in memory, because the
+web app and the Celery workers are separate processes that must see the same store.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.connectors import ConnectorError, FakeControls, RetryPolicy
+
+MAX_CONTENT_BYTES = 10 * 1024 * 1024  # the store's limit per document
+MAX_LISTED = 50  # a listing names at most this many documents, newest first
+FORMATS = ("pdf", "jpg", "png", "docx", "xml")
+ID_NUMBER = re.compile(r"\d{12}")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+TYPE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # e.g. a national procedure code 1.001193
+STORE_ID = re.compile(r"KDL-\d{8}")
+# Failure reason -> BPMN error code, the same for the three operations.
+ERROR_CODES: Mapping[str, str] = {
+    "invalid_id": "kho_du_lieu_sai_dinh_danh",
+    "invalid_hash": "kho_du_lieu_sai_ma_bam",
+    "not_found": "kho_du_lieu_khong_co",
+    "*": "kho_du_lieu_loi",
+}
+LISTED_FIELDS = ("ma_luu_tru", "ten_giay_to", "loai_giay_to", "dinh_dang", "ma_bam", "ngay_luu", "kich_thuoc")
+
+
+def _refused(message: str, reason: str) -> ConnectorError:
+    """A request the store will never accept as it is: not worth retrying. Messages name the
+    field, never its value (an identity number must not reach a log)."""
+    return ConnectorError(message, retryable=False, reason=reason)
+
+
+def id_number(params: Mapping[str, Any]) -> str:
+    number = str(params.get("so_dinh_danh") or "")
+    if not ID_NUMBER.fullmatch(number):
+        raise _refused("so_dinh_danh must be 12 digits", "invalid_id")
+    return number
+
+
+def _text(params: Mapping[str, Any], key: str, limit: int) -> str:
+    value = str(params.get(key) or "").strip()
+    if not value or len(value) > limit:
+        raise _refused(f"{key} must be 1 to {limit} characters", "invalid_request")
+    return value
+
+
+def _type_code(value: Any) -> str:
+    code = str(value or "")
+    if not TYPE_CODE.fullmatch(code):
+        raise _refused("loai_giay_to is not a document type code", "invalid_request")
+    return code
+
+
+def _content(params: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The decoded bytes and their checked SHA-256."""
+    digest = str(params.get("ma_bam") or "").lower()
+    if not SHA256_HEX.fullmatch(digest):
+        raise _refused("ma_bam must be a SHA-256 in hexadecimal", "invalid_hash")
+    encoded = str(params.get("noi_dung_base64") or "")
+    if len(encoded) > (MAX_CONTENT_BYTES + 2) // 3 * 4:
+        raise _refused(f"the document is larger than {MAX_CONTENT_BYTES // (1024 * 1024)} MB", "too_large")
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise _refused("noi_dung_base64 is not base64", "invalid_request") from None
+    if not data:
+        raise _refused("the document is empty", "invalid_request")
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise _refused("ma_bam does not match the content", "invalid_hash")
+    return data, digest
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FakeDataStore:
+    """Local stand-in for the store, shared by every process pointed at the same ``folder``.
+
+    ``index.json`` holds the documents' metadata (rewritten whole under an exclusive lock), ``tep/``
+    their bytes by SHA-256. Without a folder (engine tests, the CLI) it uses a temporary one.
+    ``controls`` make this process's next calls fail or hang, like a store that stopped answering.
+    """
+
+    folder: Path | None = None
+    controls: FakeControls = field(default_factory=FakeControls)
+    now: Callable[[], datetime] = _utcnow
+    calls: list[str] = field(default_factory=list)  # operations asked of this instance, in order
+
+    @property
+    def root(self) -> Path:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="kho-du-lieu-"))
+            weakref.finalize(self, shutil.rmtree, self.folder, True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder
+
+    @contextmanager
+    def _index(self, *, write: bool) -> Iterator[dict[str, Any]]:
+        """The index, under a lock on the folder: shared to read, exclusive to change it."""
+        root = self.root
+        with open(root / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+            try:
+                path = root / "index.json"
+                before = path.read_bytes() if path.exists() else b'{"next": 1, "documents": []}'
+                index = json.loads(before)
+                yield index
+                after = json.dumps(index, ensure_ascii=False).encode()
+                if write and after != before:  # a repeated push changes nothing: no rewrite, no fsync
+                    _write_atomically(path, after)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _before(self, operation: str) -> None:
+        self.calls.append(operation)
+        self.controls.before_call()
+
+    def store(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._before("luu_giay_to")
+        owner = id_number(params)
+        dossier = _text(params, "ma_ho_so", 60)
+        name = _text(params, "ten_giay_to", 255)
+        kind = _type_code(params.get("loai_giay_to"))
+        form = str(params.get("dinh_dang") or "pdf")
+        if form not in FORMATS:
+            raise _refused("dinh_dang is not a known file format", "invalid_request")
+        data, digest = _content(params)
+        with self._index(write=True) as index:
+            for known in index["documents"]:
+                if (known["ma_ho_so"], known["ma_bam"]) == (dossier, digest):
+                    if known["so_dinh_danh"] != owner:
+                        raise _refused("this document is stored for another owner", "conflict")
+                    return {"ma_luu_tru": known["ma_luu_tru"], "ngay_luu": known["ngay_luu"]}
+            blob = self.root / "tep" / digest
+            if not blob.exists():
+                blob.parent.mkdir(exist_ok=True)
+                _write_atomically(blob, data)
+            record = {"ma_luu_tru": f"KDL-{index['next']:08d}", "so_dinh_danh": owner, "ma_ho_so": dossier,
+                      "ten_giay_to": name, "loai_giay_to": kind, "dinh_dang": form, "ma_bam": digest,
+                      "kich_thuoc": len(data), "ngay_luu": self.now().astimezone(UTC).isoformat(timespec="seconds")}
+            index["next"] += 1
+            index["documents"].append(record)
+        return {"ma_luu_tru": record["ma_luu_tru"], "ngay_luu": record["ngay_luu"]}
+
+    def list_(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._before("lay_giay_to")
+        owner = id_number(params)
+        kind = _type_code(params["loai_giay_to"]) if params.get("loai_giay_to") else None
+        with self._index(write=False) as index:
+            mine = [d for d in index["documents"]
+                    if d["so_dinh_danh"] == owner and (kind is None or d["loai_giay_to"] == kind)]
+        mine.reverse()  # newest first
+        return {"giay_to": [{key: d[key] for key in LISTED_FIELDS} for d in mine[:MAX_LISTED]]}
+
+    def fetch(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._before("tai_giay_to")
+        owner = id_number(params)
+        wanted = str(params.get("ma_luu_tru") or "")
+        if not STORE_ID.fullmatch(wanted):
+            raise _refused("ma_luu_tru is not a store id", "invalid_request")
+        with self._index(write=False) as index:
+            # Another owner's document answers exactly like a missing one.
+            found = next((d for d in index["documents"] if d["ma_luu_tru"] == wanted and d["so_dinh_danh"] == owner),
+                         None)
+            if found is None:
+                raise _refused("no such document in this owner's store", "not_found")
+            data = (self.root / "tep" / found["ma_bam"]).read_bytes()
+        return {**{key: found[key] for key in LISTED_FIELDS}, "noi_dung_base64": base64.b64encode(data).decode()}
+
+    def count(self) -> int:
+        """How many documents the store holds (for tests and the demo)."""
+        with self._index(write=False) as index:
+            return len(index["documents"])
+
+    def clear(self) -> None:
+        """Empty the store (tests share one data folder across their app)."""
+        with self._index(write=True) as index:
+            index.clear()
+            index.update({"next": 1, "documents": []})
+        shutil.rmtree(self.root / "tep", ignore_errors=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Readers in other processes see the old file or the new one, never half of one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class StorePush:
+    """``kho_du_lieu.luu_giay_to``: keep a document in the owner's store, get its store id."""
+
+    store: FakeDataStore
+    name: str = "kho_du_lieu.luu_giay_to"
+    required_params: frozenset[str] = frozenset({"so_dinh_danh", "ma_ho_so", "ten_giay_to", "loai_giay_to",
+                                                 "ma_bam", "noi_dung_base64"})
+    optional_params: frozenset[str] = frozenset({"dinh_dang"})
+    result_fields: frozenset[str] = frozenset({"ma_luu_tru", "ngay_luu"})
+    timeout: float = 30.0
+    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=1.0)
+    error_codes: Mapping[str, str] = field(default_factory=lambda: dict(ERROR_CODES))
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.store.store(params)
+
+
+@dataclass
+class StoreList:
+    """``kho_du_lieu.lay_giay_to``: the owner's documents (no content), newest first."""
+
+    store: FakeDataStore
+    name: str = "kho_du_lieu.lay_giay_to"
+    required_params: frozenset[str] = frozenset({"so_dinh_danh"})
+    optional_params: frozenset[str] = frozenset({"loai_giay_to"})
+    result_fields: frozenset[str] = frozenset({"giay_to"})
+    timeout: float = 5.0  # a citizen's page waits on it
+    retry: RetryPolicy = RetryPolicy(attempts=2, backoff=0.5)
+    error_codes: Mapping[str, str] = field(default_factory=lambda: dict(ERROR_CODES))
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.store.list_(params)
+
+
+@dataclass
+class StoreFetch:
+    """``kho_du_lieu.tai_giay_to``: one of the owner's documents with its bytes (base64)."""
+
+    store: FakeDataStore
+    name: str = "kho_du_lieu.tai_giay_to"
+    required_params: frozenset[str] = frozenset({"so_dinh_danh", "ma_luu_tru"})
+    optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({*LISTED_FIELDS, "noi_dung_base64"})
+    timeout: float = 20.0
+    retry: RetryPolicy = RetryPolicy(attempts=2, backoff=0.5)
+    error_codes: Mapping[str, str] = field(default_factory=lambda: dict(ERROR_CODES))
+    max_answer_bytes: int = MAX_CONTENT_BYTES * 4 // 3 + 64 * 1024  # base64 of the largest document
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        return self.store.fetch(params)
+
+
+def data_store_connectors(store: FakeDataStore) -> list[StorePush | StoreList | StoreFetch]:
+    return [StorePush(store), StoreList(store), StoreFetch(store)]
