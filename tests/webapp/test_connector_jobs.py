@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -15,7 +16,7 @@ from engine.connectors import ConnectorError, ConnectorTimeout
 from engine.criminal_records import FakeJudicialRecords
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
-from tests.webapp.jobs_support import run_connector_jobs
+from tests.webapp.jobs_support import run_connector_jobs, sign_in
 from webapp.audit.models import AuditEntry
 from webapp.connectors import calls
 from webapp.connectors.attempts import CallLater
@@ -159,3 +160,15 @@ def test_a_call_whose_task_stopped_waiting_is_dropped_without_calling(
         db.session.commit()
         assert calls.run(dossier_id=call.dossier_id, task_id="00000000-0000-0000-0000-000000000000") == "dropped"
     assert records.calls == []
+
+
+def test_the_officer_sees_the_call_and_its_tries(app: Flask, api: Api, records: FakeJudicialRecords) -> None:
+    code = _received(api)
+    records.controls.fail_next = [ConnectorTimeout()]
+    assert run_connector_jobs(app) == ["applied"]
+    (item,) = [i for i in api.get("/worklist", OFFICER)[1]["items"] if i["dossier"] == code]
+    client = app.test_client()
+    sign_in(client, OFFICER)
+    page = lxml.html.fromstring(client.get(f"/can-bo/viec/{item['id']}").get_data(as_text=True))
+    outside = page.cssselect("ul.outside-systems")[0].text_content()
+    assert "ly_lich_tu_phap.xac_minh · Xong · lần thử: 2" in outside

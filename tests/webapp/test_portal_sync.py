@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -16,7 +17,7 @@ from engine.connectors import ConnectorTimeout
 from engine.national_portal import FakeNationalPortal
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
-from tests.webapp.jobs_support import run_outbox_jobs
+from tests.webapp.jobs_support import run_outbox_jobs, sign_in
 from webapp.accounts.models import Account
 from webapp.connectors import portal_sync
 from webapp.connectors.attempts import CallLater
@@ -144,3 +145,15 @@ def test_switched_off_no_job_is_queued(app: Flask, api: Api) -> None:
     with app.app_context():
         jobs = db.session.scalars(sa.select(OutboxMessage.job)).all()
     assert "notify.status_changed" in jobs and "portal.sync" not in jobs
+
+
+def test_the_officer_sees_the_national_code_and_the_outside_calls(
+        app: Flask, api: Api, portal: FakeNationalPortal) -> None:
+    code = _submit(api)
+    _sync(app)
+    (item,) = [i for i in api.get("/worklist", "tiepnhan")[1]["items"] if i["dossier"] == code]
+    client = app.test_client()
+    sign_in(client, "tiepnhan")
+    page = lxml.html.fromstring(client.get(f"/can-bo/viec/{item['id']}").get_data(as_text=True))
+    outside = page.cssselect("ul.outside-systems")[0].text_content()
+    assert _row(app, code).national_code in outside and "trạng thái đã đồng bộ 1" in outside

@@ -17,7 +17,7 @@ from webapp.dossiers.notes import NOTE_MAX, notes_of
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
-from webapp.workspace import dossier_view
+from webapp.workspace import dossier_view, outside_systems
 from webapp.workspace.auth import SESSION_KEY, authenticate, current_officer, officer_required
 
 bp = Blueprint("workspace", __name__, url_prefix="/can-bo")
@@ -154,6 +154,7 @@ def work_item(item_id: int) -> ResponseReturnValue:
     applicant = db.session.get(Account, dossier.applicant_id)
     return render_template(
         "workspace/work_item.html", item=item, dossier=dossier, applicant=applicant, history=history,
+        outside=outside_systems.of(dossier), call_states=outside_systems.CALL_STATES,
         notes=notes_of(dossier), note_max=NOTE_MAX,
         documents=documents, rows=dossier_view.rows(compiled.start_form, dossier.form_data),
         instructions=element.instructions if element else None,
