@@ -272,10 +272,12 @@ def default_registry() -> ConnectorRegistry:
 
 
 def register_fakes(registry: ConnectorRegistry) -> None:
-    """Public post, national portal and judicial records, each against its local fake."""
+    """Public post, national portal, judicial records and remote signing, each against its local fake
+    (the signing fake holds no key here: the web app hands it the units' keys)."""
     from engine.criminal_records import FakeJudicialRecords
     from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
     from engine.post import FakePostOffice, PostShipment, PostTracking
+    from engine.signature import FakeSigningService
 
     office = FakePostOffice()
     registry.register(PostShipment(office))
@@ -283,3 +285,4 @@ def register_fakes(registry: ConnectorRegistry) -> None:
     for connector in portal_connectors(PortalClient(FakeNationalPortal())):
         registry.register(connector)
     registry.register(FakeJudicialRecords())
+    registry.register(FakeSigningService())
