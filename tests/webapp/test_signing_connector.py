@@ -9,15 +9,17 @@ import io
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from flask import Flask
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -36,7 +38,7 @@ from webapp.jobs.models import FailedJob, OutboxMessage
 from webapp.results import service as results
 from webapp.results.document import ResultContent, render
 from webapp.settings import Settings
-from webapp.signing.keys import CA_CERT, KeyStore
+from webapp.signing.keys import CA_CERT, CA_KEY, KeyStore
 from webapp.signing.pades import sign_pdf_with, verify
 from webapp.signing.remote import ConnectorSigner, SigningRefused, SigningUnavailable
 from webapp.signing.service import check
@@ -188,6 +190,36 @@ def test_a_signature_by_another_key_is_never_embedded(demo: KeyStore) -> None:
     wrong_serial = FakeSigningService(keys={UNIT[0]: HeldKey(held.private_key, "abc123")})
     with pytest.raises(SigningRefused, match="certificate abc123"):
         sign_pdf_with(_document(), ConnectorSigner(wrong_serial, UNIT[0], certificates), reason="r", location="l")
+
+
+def _rsa_unit(demo: KeyStore, code: str, name: str) -> tuple[list[x509.Certificate], HeldKey]:
+    """An RSA-2048 unit certificate from the demo CA, as Vietnamese CAs issue them (the demo's own are EC)."""
+    ca_cert = demo.ensure_ca()
+    ca_key = serialization.load_pem_private_key((demo.folder / CA_KEY).read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, name)])
+    now = datetime.now(VN_TZ)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return [cert, ca_cert], HeldKey(private_key=key, serial=f"{cert.serial_number:x}")
+
+
+def test_an_rsa_unit_key_signs_pkcs1_v15_and_the_pdf_verifies(demo: KeyStore) -> None:
+    certificates, held = _rsa_unit(demo, "H41.RSA", "UBND xã Ninh Hải")
+    service = FakeSigningService(keys={"H41.RSA": held})
+    pdf = sign_pdf_with(_document(), ConnectorSigner(service, "H41.RSA", certificates), reason="r", location="l")
+    result = verify(pdf, demo.trust_roots())
+    assert result.valid and result.signer == "UBND xã Ninh Hải"
+    (embedded,) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    assert embedded.signer_info["signature_algorithm"].signature_algo == "rsassa_pkcs1v15"
+    assert len(service.calls) == 1
 
 
 class SigningApi(BaseHTTPRequestHandler):

@@ -205,7 +205,7 @@ def _issue_unit(folder: Path, code: str, name: str) -> None:
     ca_cert = x509.load_pem_x509_certificate((folder / CA_CERT).read_bytes())
     ca_key = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # what Vietnamese CAs issue units
+    key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name[:64]),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, name[:64]),
                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, code)])
