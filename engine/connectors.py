@@ -272,11 +272,13 @@ def default_registry() -> ConnectorRegistry:
 
 
 def register_fakes(registry: ConnectorRegistry) -> None:
-    """Public post, national portal, judicial records and the citizen data store, each against its local fake."""
+    """Public post, national portal, judicial records, the citizen data store and remote signing, each
+    against its local fake (the signing fake holds no key here: the web app hands it the units' keys)."""
     from engine.criminal_records import FakeJudicialRecords
     from engine.data_store import FakeDataStore, data_store_connectors
     from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
     from engine.post import FakePostOffice, PostShipment, PostTracking
+    from engine.signature import FakeSigningService
 
     office = FakePostOffice()
     registry.register(PostShipment(office))
@@ -287,3 +289,4 @@ def register_fakes(registry: ConnectorRegistry) -> None:
     # A temporary folder until the web app points the store at its data folder (webapp/connectors).
     for connector in data_store_connectors(FakeDataStore()):
         registry.register(connector)
+    registry.register(FakeSigningService())

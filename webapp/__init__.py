@@ -84,7 +84,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     init_payments(app)  # fee payment gateway (after init_oidc); settings: MOTCUA_PAYMENT_* (default: the local fake)
     init_results(app)  # the signed result document: download for the applicant and officers
     init_signing(app)  # /xac-minh-chu-ky: verify a signed PDF; settings: MOTCUA_SIGNING_*
-    init_connectors(app)  # post, judicial records, national portal; settings: MOTCUA_BUU_CHINH_*, _LLTP_*, _DVCQG_*
+    init_connectors(app)  # post, judicial records, portal, signing: MOTCUA_BUU_CHINH_*, _LLTP_*, _DVCQG_*, _KY_SO_*
     return app
 
 

@@ -55,6 +55,10 @@ MOTCUA_SIGNING_DIR        folder with each unit's signing key as <UNIT CODE>.p12
                           Default: none, i.e. MOTCUA_DATA_DIR/signing/ with a local demo CA ("NOT FOR
                           PRODUCTION") created on first use and a certificate per unit issued as it first signs
 MOTCUA_SIGNING_PASSWORD   the password of the .p12 files in MOTCUA_SIGNING_DIR. Default: none (unencrypted)
+MOTCUA_KY_SO_URL          remote signing service (ky_so.ky_bam: the CA's signing API/HSM holding the units' keys)
+                          base URL, https; needs MOTCUA_SIGNING_DIR for the units' certificates (<UNIT CODE>.pem).
+                          Default: none, i.e. the local signing service, with the keys of the signing folder
+MOTCUA_KY_SO_TOKEN        bearer token for it. Default: none
 MOTCUA_BUU_CHINH_URL      public post API (buu_chinh.*) base URL, https. Default: none, i.e. the local fake
 MOTCUA_BUU_CHINH_TOKEN    bearer token for it. Default: none
 MOTCUA_LLTP_URL           judicial-record verification API (ly_lich_tu_phap.*) base URL. Default: the local fake
@@ -116,6 +120,7 @@ class Settings:
     demo_mailbox: bool = True
     signing_dir: Path | None = None
     signing_password: str | None = None
+    signing_service: OutsideSystem = OutsideSystem()
     post: OutsideSystem = OutsideSystem()
     judicial_records: OutsideSystem = OutsideSystem()
     national_portal: OutsideSystem = OutsideSystem()
@@ -149,6 +154,7 @@ class Settings:
             deadline_scan_seconds=float(env.get("MOTCUA_DEADLINE_SCAN_SECONDS") or 600),
             signing_dir=Path(env["MOTCUA_SIGNING_DIR"]) if env.get("MOTCUA_SIGNING_DIR") else None,
             signing_password=env.get("MOTCUA_SIGNING_PASSWORD") or None,
+            signing_service=_outside(env, "KY_SO"),
             post=_outside(env, "BUU_CHINH"),
             judicial_records=_outside(env, "LLTP"),
             national_portal=_outside(env, "DVCQG"),

@@ -1,6 +1,6 @@
 """Point the connectors at real outside systems when the settings name them (MOTCUA_BUU_CHINH_*,
-MOTCUA_LLTP_*, MOTCUA_KHO_DU_LIEU_*, MOTCUA_DVCQG_*); without settings every connector answers from
-its local fake."""
+MOTCUA_LLTP_*, MOTCUA_KHO_DU_LIEU_*, MOTCUA_DVCQG_*, MOTCUA_KY_SO_*); without settings every connector
+answers from its local fake (the signing fake with the keys of the signing folder)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from engine.connectors import ConnectorRegistry
 from engine.data_store import FakeDataStore, data_store_connectors
 from engine.http_connector import Endpoint, HttpConnector, HttpPortalApi
 from engine.national_portal import PortalClient, portal_connectors
+from engine.signature import NAME as SIGN_DIGEST
+from engine.signature import FakeSigningService
 from webapp.settings import OutsideSystem, Settings
+from webapp.signing.keys import KeyStore
+from webapp.signing.remote import local_service
 
 POST = ("buu_chinh.tao_van_don", "buu_chinh.tra_cuu")
 JUDICIAL_RECORDS = ("ly_lich_tu_phap.xac_minh",)
@@ -46,6 +50,8 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
             if fake is not None:  # the fake carries the declarations the real twin keeps
                 registry.register(HttpConnector.like(fake, endpoint))
                 replaced.append(name)
+    if _configure_signing(registry, settings):
+        replaced.append(SIGN_DIGEST)
     portal = settings.national_portal
     if portal.url is not None:
         if not (portal.client_id and portal.secret):
@@ -55,6 +61,18 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
             registry.register(connector)
             replaced.append(connector.name)
     return replaced
+
+
+def _configure_signing(registry: ConnectorRegistry, settings: Settings) -> bool:
+    """The remote signing service when MOTCUA_KY_SO_URL is set (True), else the local one with the folder's keys."""
+    fake = registry.get(SIGN_DIGEST) or FakeSigningService()
+    if settings.signing_service.url is None:
+        registry.register(local_service(KeyStore.from_settings(settings)))
+        return False
+    if settings.signing_dir is None:  # the demo CA's certificates would not match the service's keys
+        raise ConnectorSettingsError("MOTCUA_KY_SO_URL needs MOTCUA_SIGNING_DIR (the units' certificates and ca.pem)")
+    registry.register(HttpConnector.like(fake, _endpoint(settings.signing_service, "MOTCUA_KY_SO_URL")))
+    return True
 
 
 def _endpoint(system: OutsideSystem, variable: str) -> Endpoint:

@@ -13,6 +13,7 @@ from webapp.deadlines import service as deadlines
 from webapp.dossiers.service import Conflict, now_vn
 from webapp.jobs import service
 from webapp.notifications import service as notifications
+from webapp.signing.remote import SigningUnavailable
 from webapp.timers import jobs as timer_jobs
 from webapp.timers import service as timers
 
@@ -77,8 +78,12 @@ def scan_deadlines() -> int:
     return deadlines.scan(now=now_vn()).alerts
 
 
-@shared_task(name="result.sign", soft_time_limit=60, time_limit=120)
-def sign_result(*, outbox_id: int, dossier_id: int) -> int | None:
+# The signing service's own retries take at most ~35 s (ky_so.ky_bam). Still unavailable: the job
+# is tried again 6 times over up to half an hour, then shows among the failed jobs. A refusal
+# (unknown unit, revoked certificate) fails for good at once.
+@shared_task(name="result.sign", bind=True, autoretry_for=(SigningUnavailable,), retry_backoff=30,
+             retry_backoff_max=900, max_retries=6, soft_time_limit=90, time_limit=150)
+def sign_result(self, *, outbox_id: int, dossier_id: int) -> int | None:  # noqa: ANN001
     """Render and sign the dossier's result document (idempotent: an issued one is kept)."""
     from webapp.extensions import db
     from webapp.results import service as results

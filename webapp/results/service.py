@@ -2,8 +2,9 @@
 
 Generic for every procedure: the BPMN already says when the result is ready (``statusOnEnter``
 9), so no procedure needs code. The signer is the unit whose leader (``lanh_dao``) approved
-last, else the unit handling the dossier. The job ``result.sign`` calls :func:`issue` after
-the status change commits; tests and the CLI may call it directly.
+last, else the unit handling the dossier; its key is used through the signing connector
+(``ky_so.ky_bam``). The job ``result.sign`` calls :func:`issue` after the status change
+commits; tests and the CLI may call it directly.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.jobs import service as jobs
 from webapp.results.document import ResultContent, render
-from webapp.signing.pades import sign_pdf
-from webapp.signing.service import key_store
+from webapp.signing.pades import sign_pdf_with
+from webapp.signing.service import unit_signer
 
 RESULT_COMPONENT = "ket_qua"  # the Document.component of the signed result (never an upload's)
 APPROVER_ROLE = "lanh_dao"
@@ -63,10 +64,11 @@ def issue(*, dossier_id: int, now: datetime | None = None) -> Document | None:
     now = (now or datetime.now(VN_TZ)).astimezone(VN_TZ)
     approval = approval_of(dossier)
     content = _content(dossier, approval, now)
-    key = key_store().unit_key(approval.unit.code, approval.unit.name)
-    signed = sign_pdf(render(content), key, field_name=SIGNATURE_FIELD,
-                      reason=f"Phê duyệt kết quả giải quyết hồ sơ {dossier.code}",
-                      location=approval.unit.name)
+    # The unit's key stays in the signing service (ky_so.ky_bam): only the digest goes there.
+    signer = unit_signer(approval.unit.code, approval.unit.name)
+    signed = sign_pdf_with(render(content), signer, field_name=SIGNATURE_FIELD,
+                           reason=f"Phê duyệt kết quả giải quyết hồ sơ {dossier.code}",
+                           location=approval.unit.name)
     digest, storage_key = put_blob(signed)
     document = Document(dossier_id=dossier.id, component=RESULT_COMPONENT, filename=f"ket-qua-{dossier.code}.pdf",
                         content_type="application/pdf", size=len(signed), sha256=digest, storage_key=storage_key,
@@ -74,7 +76,8 @@ def issue(*, dossier_id: int, now: datetime | None = None) -> Document | None:
     db.session.add(document)
     db.session.flush()
     record("dossier.result_signed", actor_id=approval.approver_id, dossier_id=dossier.id, object_type="document",
-           object_id=document.id, unit=approval.unit.code, sha256=digest, number=content.number)
+           object_id=document.id, unit=approval.unit.code, sha256=digest, number=content.number,
+           certificate_serial=signer.serial)
     jobs.enqueue("result.store", dossier_id=dossier.id, document_id=document.id)  # into the citizen's data store
     return document
 

@@ -41,8 +41,8 @@ def cmd_signing(app: Flask, args: argparse.Namespace) -> int:
             missing += 1
     for code, name in units:
         try:
-            store.unit_key(code, name)
-            _out(f"  {code:<14} SHA-256 {fingerprint(store.certificate(code))}  {name}")
+            certificate = store.unit_certificates(code, name)[0]  # a .p12, or a .pem for remote signing
+            _out(f"  {code:<14} SHA-256 {fingerprint(certificate)}  {name}")
         except SigningKeyMissing as err:
             _out(f"  {code:<14} missing: {err}")
             missing += 1

@@ -3,13 +3,18 @@
 One folder holds everything (``KeyStore.folder``):
 
     <UNIT CODE>.p12   the unit's key, certificate and chain (PKCS#12), one per unit
+    <UNIT CODE>.pem   or only the unit's certificate and chain, when a remote signing service
+                      (MOTCUA_KY_SO_URL) holds the key
     ca.pem            the certificate(s) trusted as roots when verifying (PEM, one or more)
 
-Production (MOTCUA_SIGNING_DIR set): the province puts its units' .p12 files (issued by a
-licensed CA) and that CA's root in the folder; MOTCUA_SIGNING_PASSWORD opens the .p12 files.
-Nothing is ever generated there. Embedded default: the folder is MOTCUA_DATA_DIR/signing/
-and a local demo CA is created on first use, with a certificate per unit issued when that
-unit first signs. Both then read the same files the same way.
+Production (MOTCUA_SIGNING_DIR set): the province puts its units' .p12 (or .pem) files
+(issued by a licensed CA) and that CA's root in the folder; MOTCUA_SIGNING_PASSWORD opens
+the .p12 files. Nothing is ever generated there. Embedded default: the folder is
+MOTCUA_DATA_DIR/signing/ and a local demo CA is created on first use, with a certificate per
+unit issued when that unit first signs. Both then read the same files the same way.
+
+The application itself only needs the public parts (:meth:`KeyStore.unit_certificates`);
+private keys are read by the local signing service alone (:meth:`KeyStore.held_key`).
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from engine.signature import HeldKey
 from webapp.settings import Settings
 
 DEMO_CA_NAME = "motcua demo CA — NOT FOR PRODUCTION"
@@ -75,6 +81,30 @@ class KeyStore:
                 if not (path.is_file() and _organisation(self.certificate(code)) == name[:64]):
                     _issue_unit(self.folder, code, name)
         return UnitKey(unit_code=code, p12=path.read_bytes(), password=self.password)
+
+    def unit_certificates(self, code: str, name: str) -> list[x509.Certificate]:
+        """The unit's certificate, then its chain: what a signature embeds (no private key)."""
+        p12_path = self._p12_path(code)  # checks the code first: it names a file
+        chain_path = self.folder / f"{code}.pem"
+        if chain_path.is_file():
+            return x509.load_pem_x509_certificates(chain_path.read_bytes())
+        if not p12_path.is_file() and not self.demo:
+            raise SigningKeyMissing(f"no certificate for unit {code}: provide {chain_path} "
+                                    f"(or {p12_path.name} with its key)")
+        key = self.unit_key(code, name)
+        _, cert, chain = pkcs12.load_key_and_certificates(key.p12, key.password)
+        assert cert is not None
+        return [cert, *chain]
+
+    def held_key(self, code: str) -> HeldKey | None:
+        """The unit's private key, for the local signing service only; None when the unit has none."""
+        path = self._p12_path(code)
+        if not path.is_file():
+            return None
+        key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), self.password)
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) or cert is None:
+            return None
+        return HeldKey(private_key=key, serial=f"{cert.serial_number:x}")
 
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         path = self.folder / CA_CERT

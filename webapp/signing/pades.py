@@ -77,10 +77,16 @@ class Verification:
 
 
 def sign_pdf(pdf: bytes, key: UnitKey, *, reason: str, location: str, field_name: str = FIELD_NAME) -> bytes:
-    """``pdf`` with an invisible PAdES B-B signature by ``key`` appended as an incremental update."""
+    """``pdf`` with an invisible PAdES B-B signature by ``key`` (a .p12 in hand) appended as an incremental update."""
     signer = signers.SimpleSigner.load_pkcs12_data(key.p12, other_certs=(), passphrase=key.password)
     if signer is None:
         raise SigningError(f"the key of unit {key.unit_code} could not be opened")
+    return sign_pdf_with(pdf, signer, reason=reason, location=location, field_name=field_name)
+
+
+def sign_pdf_with(pdf: bytes, signer: signers.Signer, *, reason: str, location: str,
+                  field_name: str = FIELD_NAME) -> bytes:
+    """``pdf`` signed PAdES B-B by any pyHanko signer (a key in hand, or a remote signing service)."""
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, reason=reason, location=location, md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
