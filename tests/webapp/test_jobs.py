@@ -44,9 +44,12 @@ def test_each_status_change_is_one_outbox_row(api: Api, app: Flask) -> None:
     item = dossier["current_steps"][0]["id"]
     api.post(f"/work-items/{item}/complete", "tiepnhan", json={"data": {"ket_qua_tiep_nhan": "tiep_nhan"}})
     with app.app_context():
-        payloads = [m.payload for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))]
+        rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    payloads = [m.payload for m in rows if m.job == "notify.status_changed"]
     assert [p["status"] for p in payloads] == [1, 2, 4]
     assert all(set(p) == {"dossier_id", "status"} for p in payloads)  # ids only, no personal data
+    # Each change also brings the national portal up to date, by the dossier's id only.
+    assert [m.payload for m in rows if m.job == "portal.sync"] == [{"dossier_id": payloads[0]["dossier_id"]}] * 3
 
 
 def test_the_job_sends_each_message_once_even_when_run_twice(api: Api, app: Flask) -> None:
@@ -54,7 +57,8 @@ def test_the_job_sends_each_message_once_even_when_run_twice(api: Api, app: Flas
 
     status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
     with app.app_context():
-        row = db.session.scalar(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+        row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.job == "notify.status_changed")
+                                .order_by(OutboxMessage.id.desc()))
         sms = app.extensions["motcua_engine"].connectors.get("sms.gui")
         sent_before = len(sms.sent)
         first = status_changed(outbox_id=row.id, **row.payload)
@@ -70,7 +74,8 @@ def test_a_retryable_gateway_failure_is_retried_then_sent(api: Api, app: Flask) 
 
     api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
     with app.app_context():
-        row = db.session.scalar(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+        row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.job == "notify.status_changed")
+                                .order_by(OutboxMessage.id.desc()))
         sms = app.extensions["motcua_engine"].connectors.get("sms.gui")
         sms.fail_next.append(ConnectorError("gateway timeout", retryable=True))
         with pytest.raises(ConnectorError):

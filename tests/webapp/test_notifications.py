@@ -164,7 +164,8 @@ def test_an_unreachable_smtp_server_is_retryable() -> None:
 def _submit(api: Api, data: dict) -> tuple[dict, OutboxMessage]:
     status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": data})
     assert status == 201, dossier
-    row = db.session.scalar(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+    row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.job == "notify.status_changed")
+                            .order_by(OutboxMessage.id.desc()))
     return dossier, row
 
 
