@@ -17,22 +17,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fcntl
 import hashlib
-import json
-import os
 import re
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from engine.connectors import ConnectorError, FakeControls, RetryPolicy
+from engine.shared_file import locked_json, write_atomically
 
 MAX_CONTENT_BYTES = 10 * 1024 * 1024  # the store's limit per document
 MAX_LISTED = 50  # a listing names at most this many documents, newest first
@@ -123,22 +121,9 @@ class FakeDataStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder
 
-    @contextmanager
-    def _index(self, *, write: bool) -> Iterator[dict[str, Any]]:
+    def _index(self, *, write: bool) -> AbstractContextManager[dict[str, Any]]:
         """The index, under a lock on the folder: shared to read, exclusive to change it."""
-        root = self.root
-        with open(root / ".lock", "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-            try:
-                path = root / "index.json"
-                before = path.read_bytes() if path.exists() else b'{"next": 1, "documents": []}'
-                index = json.loads(before)
-                yield index
-                after = json.dumps(index, ensure_ascii=False).encode()
-                if write and after != before:  # a repeated push changes nothing: no rewrite, no fsync
-                    _write_atomically(path, after)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        return locked_json(self.root, "index.json", write=write, empty=lambda: {"next": 1, "documents": []})
 
     def _before(self, operation: str) -> None:
         self.calls.append(operation)
@@ -163,7 +148,7 @@ class FakeDataStore:
             blob = self.root / "tep" / digest
             if not blob.exists():
                 blob.parent.mkdir(exist_ok=True)
-                _write_atomically(blob, data)
+                write_atomically(blob, data)
             record = {"ma_luu_tru": f"KDL-{index['next']:08d}", "so_dinh_danh": owner, "ma_ho_so": dossier,
                       "ten_giay_to": name, "loai_giay_to": kind, "dinh_dang": form, "ma_bam": digest,
                       "kich_thuoc": len(data), "ngay_luu": self.now().astimezone(UTC).isoformat(timespec="seconds")}
@@ -207,20 +192,6 @@ class FakeDataStore:
             index.clear()
             index.update({"next": 1, "documents": []})
         shutil.rmtree(self.root / "tep", ignore_errors=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Readers in other processes see the old file or the new one, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -21,9 +21,11 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 from engine.connectors import ConnectorError, RetryPolicy
+from engine.shared_file import kept_in, locked_json
 
 PROCEDURE_CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
 IDENTITY_NUMBER = re.compile(r"^[0-9]{12}$")
@@ -31,6 +33,8 @@ ALLOWED_FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CHANNELS = (1, 2, 3)  # in person, online, public post
 TOKEN_LIFETIME = 3600  # seconds
+PORTAL_FILE = "cong-dvc-quoc-gia.json"
+PORTAL_RECORDS = ("dossiers", "files", "codes", "tokens")
 
 
 class PortalRejected(ConnectorError):
@@ -82,10 +86,11 @@ class FakeNationalPortal:
     client_id: str = "motcua-dev"
     secret: str = "dev-secret"  # the fake's own; the real one comes from settings
     unit_prefix: str = "G22.99"
+    folder: Path | None = None  # set: the records live in files there, shared by processes (engine.shared_file)
     dossiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by national code
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # local dossier code -> national code
-    tokens: set[str] = field(default_factory=set)
+    tokens: dict[str, bool] = field(default_factory=dict)  # issued and still valid
     fail_next: list[ConnectorError] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # protocol steps in order
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,16 +104,21 @@ class FakeNationalPortal:
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
+        if self.folder is not None:
+            with locked_json(self.folder, PORTAL_FILE, write=True) as records:
+                records["tokens"] = {}
 
+    @kept_in(PORTAL_FILE, PORTAL_RECORDS)
     def token(self, client_id: str, secret: str) -> dict[str, Any]:
         self._enter("token", None)
         if client_id != self.client_id or not secrets.compare_digest(secret, self.secret):
             raise ConnectorError("national portal refused the client credentials", retryable=False,
                                  reason="unauthorised")
         token = secrets.token_urlsafe(24)
-        self.tokens.add(token)
+        self.tokens[token] = True
         return {"access_token": token, "expires_in": TOKEN_LIFETIME}
 
+    @kept_in(PORTAL_FILE, PORTAL_RECORDS)
     def dossier_code(self, token: str, local_code: str, unit: str) -> dict[str, Any]:
         self._enter("dossier_code", token)
         if not local_code.strip():
@@ -120,6 +130,7 @@ class FakeNationalPortal:
                 self.codes[local_code] = f"{self.unit_prefix}-{len(self.codes) + 1:07d}"
             return {"ma_ho_so_quoc_gia": self.codes[local_code]}
 
+    @kept_in(PORTAL_FILE, PORTAL_RECORDS)
     def upload(self, token: str, national_code: str, file: Mapping[str, Any]) -> dict[str, Any]:
         self._enter("upload", token)
         if national_code not in self.codes.values():
@@ -138,6 +149,7 @@ class FakeNationalPortal:
         self.files[file_id] = {"ma_ho_so_quoc_gia": national_code, "ten_tep": file["ten_tep"], "size": len(content)}
         return {"ma_tep": file_id}
 
+    @kept_in(PORTAL_FILE, PORTAL_RECORDS)
     def create(self, token: str, dossier: Mapping[str, Any]) -> dict[str, Any]:
         self._enter("create", token)
         step = "create"
@@ -159,6 +171,7 @@ class FakeNationalPortal:
         self.dossiers[code] = {**dossier, "trang_thai": 1, "tien_do": []}
         return {"ma_ho_so_quoc_gia": code}
 
+    @kept_in(PORTAL_FILE, PORTAL_RECORDS)
     def progress(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]:
         self._enter("progress", token)
         _require("progress", update, "ma_ho_so_quoc_gia", lambda v: v in self.dossiers, "no such dossier")
@@ -168,6 +181,7 @@ class FakeNationalPortal:
         self.dossiers[str(update["ma_ho_so_quoc_gia"])]["tien_do"].append(dict(update))
         return {"da_cap_nhat": True}
 
+    @kept_in(PORTAL_FILE, PORTAL_RECORDS)
     def status(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]:
         self._enter("status", token)
         _require("status", update, "ma_ho_so_quoc_gia", lambda v: v in self.dossiers, "no such dossier")

@@ -12,9 +12,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.connectors import ConnectorError, FakeControls, RetryPolicy, mobile_number
+from engine.shared_file import kept_in
+
+POST_FILE = "buu-chinh.json"
+POST_RECORDS = ("shipments", "by_dossier")
 
 TRACKING_STATES = ("da_nhan_gui", "dang_van_chuyen", "da_phat", "phat_khong_thanh_cong")
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
@@ -40,11 +45,13 @@ def is_tracking_number(text: str) -> bool:
 class FakePostOffice:
     """The carrier's side: shipments by tracking number, and by dossier code for idempotency."""
 
+    folder: Path | None = None  # set: the records live in files there, shared by processes (engine.shared_file)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_dossier: dict[str, str] = field(default_factory=dict)
     controls: FakeControls = field(default_factory=FakeControls)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @kept_in(POST_FILE, POST_RECORDS)
     def book(self, params: Mapping[str, Any]) -> dict[str, Any]:
         self.controls.before_call()
         dossier = str(params["ma_ho_so"]).strip()
@@ -66,6 +73,7 @@ class FakePostOffice:
             self.by_dossier[dossier] = number
             return receipt
 
+    @kept_in(POST_FILE, POST_RECORDS)
     def track(self, params: Mapping[str, Any]) -> dict[str, Any]:
         self.controls.before_call()
         number = str(params["ma_van_don"]).strip().upper()
@@ -76,6 +84,12 @@ class FakePostOffice:
             raise ConnectorError("no such shipment", retryable=False, reason="not_found")
         return {"ma_van_don": number, "trang_thai": shipment["state"]}
 
+    @kept_in(POST_FILE, POST_RECORDS)
+    def parcels(self) -> dict[str, dict[str, Any]]:
+        """Every shipment booked, by tracking number, as the carrier's records say now."""
+        return dict(self.shipments)
+
+    @kept_in(POST_FILE, POST_RECORDS)
     def move(self, number: str, state: str) -> None:
         """What the carrier's scanners would do: the parcel moves on."""
         if state not in TRACKING_STATES:

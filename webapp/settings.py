@@ -178,7 +178,13 @@ class Settings:
     @property
     def data_store_dir(self) -> Path:
         """Where the local fake data store keeps its files (one folder for every process)."""
-        return self.data_dir / "fakes" / "kho-du-lieu"
+        return self.fakes_dir / "kho-du-lieu"
+
+    @property
+    def fakes_dir(self) -> Path:
+        """Where the local fakes of outside systems keep their records, shared by the web app and
+        every worker, and kept through restarts as the real systems would."""
+        return self.data_dir / "fakes"
 
     @property
     def broker_url(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from engine.national_portal import (
     PortalProgress,
     PortalRejected,
     PortalStatus,
+    TokenExpired,
 )
 from engine.package import PackageSource, read_package
 from engine.post import FakePostOffice, PostShipment, PostTracking, is_tracking_number, s10_check_digit, tracking_number
@@ -171,6 +173,15 @@ def test_tracking_an_unknown_parcel_is_not_found() -> None:
     assert caught.value.error.reason == "not_found"
 
 
+def test_the_carrier_keeps_its_parcels_for_every_process_on_its_folder(tmp_path: Path) -> None:
+    web, worker, restarted = (FakePostOffice(folder=tmp_path) for _ in range(3))
+    number = call_with_policy(PostShipment(worker), SHIPMENT)["ma_van_don"]
+    assert call_with_policy(PostTracking(web), {"ma_van_don": number})["trang_thai"] == "da_nhan_gui"
+    assert call_with_policy(PostShipment(restarted), SHIPMENT)["ma_van_don"] == number  # one parcel
+    assert list(web.parcels()) == [number]
+    assert FakePostOffice().parcels() == {}  # no folder: memory only
+
+
 # --- national portal ---------------------------------------------------------------------
 
 PDF = base64.b64encode(b"%PDF-1.7 to khai").decode()
@@ -195,6 +206,20 @@ def test_sync_follows_the_six_step_protocol(portal: FakeNationalPortal) -> None:
     stored = portal.dossiers["G22.99-0000001"]
     assert (stored["trang_thai"], stored["tep"], len(stored["tien_do"])) == (4, ["TEP-000001"], 1)
     assert "token" not in str(answer)  # the access token never reaches the process data
+
+
+def test_the_portal_keeps_its_records_for_every_process_on_its_folder(tmp_path: Path) -> None:
+    before, after = FakeNationalPortal(folder=tmp_path), FakeNationalPortal(folder=tmp_path)
+    national = call_with_policy(PortalDossierSync(PortalClient(before)), DOSSIER)["ma_ho_so_quoc_gia"]
+    # A worker started again: a new client and fake, the same records (the token too).
+    call_with_policy(PortalStatus(PortalClient(after)), {"ma_ho_so_quoc_gia": national, "trang_thai": 4})
+    assert after.calls == ["token", "status"]
+    assert after.dossiers[national]["trang_thai"] == 4
+    assert call_with_policy(PortalDossierSync(PortalClient(after)), DOSSIER)["ma_ho_so_quoc_gia"] == national
+    token = next(iter(after.tokens))
+    before.expire_tokens()  # for every process on the folder
+    with pytest.raises(TokenExpired):
+        after.status(token, {"ma_ho_so_quoc_gia": national, "trang_thai": 5})
 
 
 def test_portal_rejects_a_malformed_dossier_with_the_field_and_reason(portal: FakeNationalPortal) -> None:

@@ -7,6 +7,7 @@ every test starts from empty tables plus the demo units, accounts and the librar
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,11 +67,14 @@ def _empty_tables(app: Flask) -> None:
 
 @pytest.fixture()
 def seeded(app: Flask) -> dict[str, str]:
-    """Empty tables, then demo units/accounts and the library; returns username -> token."""
+    """Empty tables and fake outside systems, then demo units/accounts and the library; returns
+    username -> token. (Dossier codes start again at 1 in every test: a carrier or portal fake
+    that remembered the last test's bookings would answer this test's dossiers with them.)"""
     from webapp.demo import seed
     from webapp.procedures.service import load_library
 
     _empty_tables(app)
+    shutil.rmtree(app.config["MOTCUA_SETTINGS"].fakes_dir, ignore_errors=True)
     with app.app_context():
         tokens = seed()
         load_library(Path(app.config["MOTCUA_LIBRARY"]), actor_id=None)

@@ -10,13 +10,12 @@
 
 With MOTCUA_TEST_POST=<dir2>, the public post's booking (``buu_chinh.tao_van_don``) is steered
 the same way through <dir2> (``received.log``: one dossier code per booking request received),
-and keeps its parcels in ``<dir2>/parcels.json``, as the carrier's own database would: a
+and keeps its parcels in ``<dir2>/buu-chinh.json``, as the carrier's own database would: a
 booking repeated after a worker restart finds the parcel booked under the same dossier code.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -51,22 +50,18 @@ class SteeredSmsGateway(FakeSmsGateway):
 
 
 class SteeredPostOffice(FakePostOffice):
-    def __init__(self, folder: Path):
-        super().__init__()
-        self.folder = folder
-        self.parcels = folder / "parcels.json"
+    """The fake carrier with its records in the steering folder (``buu-chinh.json``), as the
+    carrier's own database would keep them through a worker restart."""
 
     def book(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.folder is not None
         mode = (self.folder / "mode").read_text().strip()
         (self.folder / "calling").touch()
         if mode == "hold-before":
             _hold(self.folder)
         with (self.folder / "received.log").open("a", encoding="utf-8") as log:
             log.write(str(params["ma_ho_so"]) + "\n")
-        saved = json.loads(self.parcels.read_text("utf-8")) if self.parcels.exists() else {}
-        self.shipments, self.by_dossier = saved.get("shipments", {}), saved.get("by_dossier", {})
-        receipt = super().book(params)
-        self.parcels.write_text(json.dumps({"shipments": self.shipments, "by_dossier": self.by_dossier}), "utf-8")
+        receipt = super().book(params)  # booked and saved
         if mode == "hold-after":
             _hold(self.folder)
         return receipt
@@ -80,4 +75,4 @@ def _hold(folder: Path) -> None:
 connectors = flask_app.extensions["motcua_engine"].connectors
 connectors.register(SteeredSmsGateway(Path(os.environ["MOTCUA_TEST_GATEWAY"])))
 if os.environ.get("MOTCUA_TEST_POST"):
-    connectors.register(PostShipment(SteeredPostOffice(Path(os.environ["MOTCUA_TEST_POST"]))))
+    connectors.register(PostShipment(SteeredPostOffice(folder=Path(os.environ["MOTCUA_TEST_POST"]))))

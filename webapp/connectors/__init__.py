@@ -11,7 +11,8 @@ from flask import Flask
 from engine.connectors import ConnectorRegistry
 from engine.data_store import FakeDataStore, data_store_connectors
 from engine.http_connector import Endpoint, HttpConnector, HttpPortalApi
-from engine.national_portal import PortalClient, portal_connectors
+from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
+from engine.post import FakePostOffice, PostShipment, PostTracking
 from engine.signature import NAME as SIGN_DIGEST
 from engine.signature import FakeSigningService
 from webapp.settings import OutsideSystem, Settings
@@ -35,10 +36,7 @@ def init_connectors(app: Flask) -> None:
 def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
     """Replace the fakes of each configured family by HTTP connectors; returns the names replaced."""
     replaced: list[str] = []
-    if settings.data_store.url is None:
-        # The fake's files live in the data folder, so the web app and every worker share one store.
-        for connector in data_store_connectors(FakeDataStore(settings.data_store_dir)):
-            registry.register(connector)
+    _share_fakes(registry, settings)
     for names, system, variable in ((POST, settings.post, "MOTCUA_BUU_CHINH_URL"),
                                     (JUDICIAL_RECORDS, settings.judicial_records, "MOTCUA_LLTP_URL"),
                                     (DATA_STORE, settings.data_store, "MOTCUA_KHO_DU_LIEU_URL")):
@@ -61,6 +59,22 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
             registry.register(connector)
             replaced.append(connector.name)
     return replaced
+
+
+def _share_fakes(registry: ConnectorRegistry, settings: Settings) -> None:
+    """The fakes that keep records keep them in the data folder, so the web app and every worker
+    see one store, one carrier and one national portal, through restarts too."""
+    if settings.data_store.url is None:
+        for connector in data_store_connectors(FakeDataStore(settings.data_store_dir)):
+            registry.register(connector)
+    if settings.post.url is None:
+        office = FakePostOffice(folder=settings.fakes_dir / "buu-chinh")
+        registry.register(PostShipment(office))
+        registry.register(PostTracking(office))
+    if settings.national_portal.url is None:
+        portal = FakeNationalPortal(folder=settings.fakes_dir / "cong-dvc-quoc-gia")
+        for connector in portal_connectors(PortalClient(portal), settings.national_portal_unit):
+            registry.register(connector)
 
 
 def _configure_signing(registry: ConnectorRegistry, settings: Settings) -> bool:
