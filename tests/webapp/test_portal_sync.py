@@ -80,6 +80,7 @@ def test_a_dossier_is_created_on_the_portal_then_follows_each_status(
     assert "synced" in states
     with app.app_context():
         status = db.session.scalar(sa.select(Dossier.status).where(Dossier.code == code))
+    national = portal.dossiers[row.national_code]  # the records as the last call left them
     assert national["trang_thai"] == status == _row(app, code).synced_status
     assert "create" not in portal.calls  # created once
     assert national["tien_do"][-1]["don_vi_xu_ly"]
