@@ -162,12 +162,12 @@ def test_a_result_of_an_applicant_without_identity_number_is_not_pushed(api: Api
     assert _push(app, job) is None and kho.calls == []
 
 
-def test_a_real_worker_pushes_into_the_store_this_process_reads(api: Api, app: Flask, jobs_app: Flask,
+def test_a_real_worker_pushes_into_the_store_this_process_reads(app: Flask, jobs_app: Flask, seeded: dict,
                                                                kho: FakeDataStore, workers: Workers) -> None:
     """The worker is another process: what it pushes, the web app's fake finds in the shared folder."""
     from webapp.jobs import service as jobs
 
-    code = _approved(api)
+    code = _approved(Api(jobs_app.test_client(), seeded))  # its jobs go to the workers' broker
     worker = workers.start()
 
     def pushed() -> bool:
