@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -77,25 +78,50 @@ def relay(limit: int = 100) -> int:
     _bookkeeping_transaction()
     rows = _due(limit)
     celery = current_app.extensions["celery"]
-    lease = _lease()
-    sent = 0
+    sent: list[int] = []
     try:
-        for row in rows:
-            if row.dispatches >= MAX_DISPATCHES:
-                record_failure(outbox_id=row.id, job=row.job, attempts=row.dispatches, error=JobAbandoned(
-                    f"no worker finished it after {row.dispatches} hand-overs"))
-                log.warning("job %s (outbox %s) abandoned after %s hand-overs", row.job, row.id, row.dispatches)
-                continue
-            # enqueued_at lets the worker measure the latency from the outbox row to the job's end.
-            celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id},
-                             headers={"enqueued_at": row.created_at.timestamp()})
-            row.dispatched_at = utcnow()
-            row.lease_until = row.dispatched_at + lease
-            row.dispatches += 1
-            sent += 1
+        # One producer and one Redis round trip for the whole batch (a transport without batches,
+        # like the embedded SQLite broker, publishes each message at once).
+        with celery.producer_or_acquire() as producer, _batch(producer):
+            for row in rows:
+                if row.dispatches >= MAX_DISPATCHES:
+                    _abandon(row)
+                    continue
+                # enqueued_at lets the worker measure the latency from the outbox row to the job's end.
+                celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id},
+                                 headers={"enqueued_at": row.created_at.timestamp()}, producer=producer)
+                sent.append(row.id)
+    except Exception:
+        # A batch that failed to reach the broker may be partly delivered: marking none sends them
+        # again at the next relay (a job sent twice finds its work done) instead of after the lease.
+        sent = []
+        raise
     finally:
-        db.session.commit()  # what was handed to the broker is marked, even if a later send failed
-    return sent
+        _mark_handed_over(sent)
+        db.session.commit()  # abandoned rows are recorded even if the send failed
+    return len(sent)
+
+
+def _batch(producer: Any) -> contextlib.AbstractContextManager[Any]:
+    """kombu's publish batch (kombu 5.7+); older kombu publishes each message at once."""
+    batch = getattr(producer, "batch", None)
+    return batch() if batch is not None else contextlib.nullcontext()
+
+
+def _abandon(row: OutboxMessage) -> None:
+    record_failure(outbox_id=row.id, job=row.job, attempts=row.dispatches, error=JobAbandoned(
+        f"no worker finished it after {row.dispatches} hand-overs"))
+    log.warning("job %s (outbox %s) abandoned after %s hand-overs", row.job, row.id, row.dispatches)
+
+
+def _mark_handed_over(ids: list[int]) -> None:
+    """One UPDATE for the whole batch instead of one per row."""
+    if not ids:
+        return
+    now = utcnow()
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                       .values(dispatched_at=now, lease_until=now + _lease(), dispatches=OutboxMessage.dispatches + 1)
+                       .execution_options(synchronize_session=False))
 
 
 def relay_after_request() -> None:
