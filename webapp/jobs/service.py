@@ -148,15 +148,21 @@ def relay_after_request() -> None:
 
 def mark_completed(outbox_id: int) -> None:
     """The job finished: the relay never sends it again, and a failure on record is resolved."""
+    mark_completed_many([outbox_id])
+
+
+def mark_completed_many(outbox_ids: list[int]) -> None:
+    """Several finished jobs in one transaction (a worker's batched marks, webapp/jobs/marks.py)."""
     from webapp.jobs.models import FailedJob
 
     _bookkeeping_transaction()
     now = utcnow()
     # A relay killed before it committed leaves dispatched_at empty on a job that nevertheless ran.
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(
-        completed_at=now, failed_at=None, dispatched_at=sa.func.coalesce(OutboxMessage.dispatched_at, now)))
-    db.session.execute(sa.update(FailedJob).where(FailedJob.outbox_id == outbox_id, FailedJob.state != "resolved")
-                       .values(state="resolved"))
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
+        completed_at=now, failed_at=None, dispatched_at=sa.func.coalesce(OutboxMessage.dispatched_at, now))
+        .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(FailedJob).where(FailedJob.outbox_id.in_(outbox_ids), FailedJob.state != "resolved")
+                       .values(state="resolved").execution_options(synchronize_session=False))
     db.session.commit()
 
 
