@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -12,6 +12,9 @@ from webapp.extensions import db
 from webapp.jobs.failures import record_failure
 from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
+
+if TYPE_CHECKING:
+    from webapp.jobs.handover import Handed
 
 log = logging.getLogger(__name__)
 # A job handed over this many times without any worker finishing it (its worker killed each
@@ -125,25 +128,36 @@ def _mark_handed_over(ids: list[int]) -> None:
 
 
 def relay_after_request() -> None:
-    """Called after a request: send to the broker the jobs its transaction committed."""
-    handed: list[int] = []
+    """Called after a request: hand the jobs its transaction committed to the sending thread
+    (webapp/jobs/handover.py), so the response does not wait for the broker."""
+    from webapp.jobs.handover import Handed, hand_over
+
+    handed = []
+    for message, job, payload, created_at in g.pop("outbox_messages", []):
+        identity = sa.inspect(message).identity  # none when the transaction rolled back
+        if identity:
+            handed.append(Handed(outbox_id=identity[0], job=job, payload=payload, enqueued_at=created_at.timestamp()))
+    hand_over.submit(current_app._get_current_object(), handed)  # type: ignore[attr-defined]
+
+
+def publish(messages: list[Handed]) -> None:
+    """Send jobs already marked as handed over to the broker, in one round trip where it can."""
     celery = current_app.extensions["celery"]
+    with celery.producer_or_acquire() as producer, _batch(producer):
+        for message in messages:
+            celery.send_task(message.job, kwargs={**message.payload, "outbox_id": message.outbox_id},
+                             headers={"enqueued_at": message.enqueued_at}, producer=producer)
+
+
+def unmark_handed_over(ids: list[int]) -> None:
+    """The broker refused them: the next relay tick sends them, not the lease's end."""
     try:
-        for message, job, payload, created_at in g.pop("outbox_messages", []):
-            identity = sa.inspect(message).identity  # none when the transaction rolled back
-            if identity:
-                handed.append(identity[0])
-                celery.send_task(job, kwargs={**payload, "outbox_id": identity[0]},
-                                 headers={"enqueued_at": created_at.timestamp()})
-    except Exception:  # noqa: BLE001 - the broker may be down; the periodic relay retries
-        log.warning("handing jobs to the broker after a request failed; the periodic relay will", exc_info=True)
-        try:
-            db.session.rollback()
-            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(handed))
-                               .values(dispatched_at=None, lease_until=None))
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - then the lease brings them back
-            db.session.rollback()
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                           .values(dispatched_at=None, lease_until=None).execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def mark_completed(outbox_id: int) -> None:
