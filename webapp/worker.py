@@ -6,6 +6,7 @@ from typing import Any
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 from webapp import create_app
+from webapp.jobs.marks import done_marks
 from webapp.jobs.stats import counters
 
 flask_app = create_app()
@@ -15,6 +16,7 @@ celery_app = flask_app.extensions["celery"]
 @worker_shutdown.connect
 @worker_process_shutdown.connect
 def _flush_job_counters(**_: Any) -> None:
-    """A worker stopping normally writes its last second of job counters."""
+    """A worker stopping normally writes its jobs' waiting "done" marks and its last second of counters."""
+    done_marks.flush(flask_app)
     with flask_app.app_context():
         counters.flush(force=True)

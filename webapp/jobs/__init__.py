@@ -75,7 +75,7 @@ def _job_ended(app: Flask, task: Task, kwargs: dict[str, Any], *, error: BaseExc
         return
     from webapp.extensions import db
     from webapp.jobs.failures import record_failure
-    from webapp.jobs.service import mark_completed
+    from webapp.jobs.marks import done_marks
     from webapp.jobs.stats import counters
 
     enqueued_at = task.request.get("enqueued_at")
@@ -83,7 +83,7 @@ def _job_ended(app: Flask, task: Task, kwargs: dict[str, Any], *, error: BaseExc
     with app.app_context():
         try:
             if error is None:
-                mark_completed(outbox_id)
+                done_marks.add(app, outbox_id)  # written with the process's other marks within 50 ms
             else:
                 db.session.rollback()  # the job's own transaction may be broken
                 record_failure(outbox_id=outbox_id, job=task.name, error=error, attempts=task.request.retries + 1)

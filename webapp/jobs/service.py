@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -11,6 +12,9 @@ from webapp.extensions import db
 from webapp.jobs.failures import record_failure
 from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
+
+if TYPE_CHECKING:
+    from webapp.jobs.handover import Handed
 
 log = logging.getLogger(__name__)
 # A job handed over this many times without any worker finishing it (its worker killed each
@@ -77,60 +81,102 @@ def relay(limit: int = 100) -> int:
     _bookkeeping_transaction()
     rows = _due(limit)
     celery = current_app.extensions["celery"]
-    lease = _lease()
-    sent = 0
+    sent: list[int] = []
     try:
-        for row in rows:
-            if row.dispatches >= MAX_DISPATCHES:
-                record_failure(outbox_id=row.id, job=row.job, attempts=row.dispatches, error=JobAbandoned(
-                    f"no worker finished it after {row.dispatches} hand-overs"))
-                log.warning("job %s (outbox %s) abandoned after %s hand-overs", row.job, row.id, row.dispatches)
-                continue
-            # enqueued_at lets the worker measure the latency from the outbox row to the job's end.
-            celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id},
-                             headers={"enqueued_at": row.created_at.timestamp()})
-            row.dispatched_at = utcnow()
-            row.lease_until = row.dispatched_at + lease
-            row.dispatches += 1
-            sent += 1
+        # One producer and one Redis round trip for the whole batch (a transport without batches,
+        # like the embedded SQLite broker, publishes each message at once).
+        with celery.producer_or_acquire() as producer, _batch(producer):
+            for row in rows:
+                if row.dispatches >= MAX_DISPATCHES:
+                    _abandon(row)
+                    continue
+                # enqueued_at lets the worker measure the latency from the outbox row to the job's end.
+                celery.send_task(row.job, kwargs={**row.payload, "outbox_id": row.id},
+                                 headers={"enqueued_at": row.created_at.timestamp()}, producer=producer)
+                sent.append(row.id)
+    except Exception:
+        # A batch that failed to reach the broker may be partly delivered: marking none sends them
+        # again at the next relay (a job sent twice finds its work done) instead of after the lease.
+        sent = []
+        raise
     finally:
-        db.session.commit()  # what was handed to the broker is marked, even if a later send failed
-    return sent
+        _mark_handed_over(sent)
+        db.session.commit()  # abandoned rows are recorded even if the send failed
+    return len(sent)
+
+
+def _batch(producer: Any) -> contextlib.AbstractContextManager[Any]:
+    """kombu's publish batch (kombu 5.7+); older kombu publishes each message at once."""
+    batch = getattr(producer, "batch", None)
+    return batch() if batch is not None else contextlib.nullcontext()
+
+
+def _abandon(row: OutboxMessage) -> None:
+    record_failure(outbox_id=row.id, job=row.job, attempts=row.dispatches, error=JobAbandoned(
+        f"no worker finished it after {row.dispatches} hand-overs"))
+    log.warning("job %s (outbox %s) abandoned after %s hand-overs", row.job, row.id, row.dispatches)
+
+
+def _mark_handed_over(ids: list[int]) -> None:
+    """One UPDATE for the whole batch instead of one per row."""
+    if not ids:
+        return
+    now = utcnow()
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                       .values(dispatched_at=now, lease_until=now + _lease(), dispatches=OutboxMessage.dispatches + 1)
+                       .execution_options(synchronize_session=False))
 
 
 def relay_after_request() -> None:
-    """Called after a request: send to the broker the jobs its transaction committed."""
-    handed: list[int] = []
+    """Called after a request: hand the jobs its transaction committed to the sending thread
+    (webapp/jobs/handover.py), so the response does not wait for the broker."""
+    from webapp.jobs.handover import Handed, hand_over
+
+    handed = []
+    for message, job, payload, created_at in g.pop("outbox_messages", []):
+        identity = sa.inspect(message).identity  # none when the transaction rolled back
+        if identity:
+            handed.append(Handed(outbox_id=identity[0], job=job, payload=payload, enqueued_at=created_at.timestamp()))
+    hand_over.submit(current_app._get_current_object(), handed)  # type: ignore[attr-defined]
+
+
+def publish(messages: list[Handed]) -> None:
+    """Send jobs already marked as handed over to the broker, in one round trip where it can."""
     celery = current_app.extensions["celery"]
+    with celery.producer_or_acquire() as producer, _batch(producer):
+        for message in messages:
+            celery.send_task(message.job, kwargs={**message.payload, "outbox_id": message.outbox_id},
+                             headers={"enqueued_at": message.enqueued_at}, producer=producer)
+
+
+def unmark_handed_over(ids: list[int]) -> None:
+    """The broker refused them: the next relay tick sends them, not the lease's end."""
     try:
-        for message, job, payload, created_at in g.pop("outbox_messages", []):
-            identity = sa.inspect(message).identity  # none when the transaction rolled back
-            if identity:
-                handed.append(identity[0])
-                celery.send_task(job, kwargs={**payload, "outbox_id": identity[0]},
-                                 headers={"enqueued_at": created_at.timestamp()})
-    except Exception:  # noqa: BLE001 - the broker may be down; the periodic relay retries
-        log.warning("handing jobs to the broker after a request failed; the periodic relay will", exc_info=True)
-        try:
-            db.session.rollback()
-            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(handed))
-                               .values(dispatched_at=None, lease_until=None))
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - then the lease brings them back
-            db.session.rollback()
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                           .values(dispatched_at=None, lease_until=None).execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def mark_completed(outbox_id: int) -> None:
     """The job finished: the relay never sends it again, and a failure on record is resolved."""
+    mark_completed_many([outbox_id])
+
+
+def mark_completed_many(outbox_ids: list[int]) -> None:
+    """Several finished jobs in one transaction (a worker's batched marks, webapp/jobs/marks.py)."""
     from webapp.jobs.models import FailedJob
 
     _bookkeeping_transaction()
     now = utcnow()
     # A relay killed before it committed leaves dispatched_at empty on a job that nevertheless ran.
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(
-        completed_at=now, failed_at=None, dispatched_at=sa.func.coalesce(OutboxMessage.dispatched_at, now)))
-    db.session.execute(sa.update(FailedJob).where(FailedJob.outbox_id == outbox_id, FailedJob.state != "resolved")
-                       .values(state="resolved"))
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
+        completed_at=now, failed_at=None, dispatched_at=sa.func.coalesce(OutboxMessage.dispatched_at, now))
+        .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(FailedJob).where(FailedJob.outbox_id.in_(outbox_ids), FailedJob.state != "resolved")
+                       .values(state="resolved").execution_options(synchronize_session=False))
     db.session.commit()
 
 
