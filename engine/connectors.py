@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -216,6 +217,39 @@ class FakePopulationRegistry:
         return {"found": person is not None, "person": person}
 
 
+def same_name(left: str, right: str) -> bool:
+    """Names as the registry compares them: case, spacing and Unicode composition do not count."""
+    def norm(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    return norm(left) == norm(right)
+
+
+@dataclass
+class PopulationVerification:
+    """``dan_cu.xac_thuc``: does the population database hold this identity number, with this name
+    and birth date? It answers yes or no per field and never returns the record, so a desk can
+    check what a citizen declares without seeing more than it needs."""
+
+    registry: FakePopulationRegistry
+    name: str = "dan_cu.xac_thuc"
+    required_params: frozenset[str] = frozenset({"so_dinh_danh"})
+    optional_params: frozenset[str] = frozenset({"ho_ten", "ngay_sinh"})
+    result_fields: frozenset[str] = frozenset({"ton_tai", "khop_ho_ten", "khop_ngay_sinh"})
+    timeout: float = 5.0  # an officer is waiting at the desk
+    retry: RetryPolicy = RetryPolicy(attempts=2, backoff=0.5)
+    error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "dan_cu_khong_xac_thuc"})
+
+    def call(self, params: Mapping[str, Any]) -> Any:
+        found = self.registry.call({"so_dinh_danh": params["so_dinh_danh"]})
+        person = found["person"] or {}
+        answer: dict[str, Any] = {"ton_tai": bool(found["found"]), "khop_ho_ten": None, "khop_ngay_sinh": None}
+        if found["found"] and params.get("ho_ten"):
+            answer["khop_ho_ten"] = same_name(str(params["ho_ten"]), str(person.get("ho_ten", "")))
+        if found["found"] and params.get("ngay_sinh"):
+            answer["khop_ngay_sinh"] = str(params["ngay_sinh"]) == str(person.get("ngay_sinh", ""))
+        return answer
+
+
 def mobile_number(params: Mapping[str, Any]) -> str:
     """``so_dien_thoai`` as a Vietnamese mobile number (10 digits from 0), or the refusal a
     messaging gateway gives (not worth retrying)."""
@@ -248,20 +282,28 @@ class FakeSmsGateway:
         return {"message_id": f"fake-{len(self.sent)}"}
 
 
-DEMO_PEOPLE: dict[str, dict[str, Any]] = {
+DEMO_PEOPLE: dict[str, dict[str, Any]] = {  # citizens who sign in, and two who come to the desk
     "001090000001": {"ho_ten": "Nguyễn Văn An", "ngay_sinh": "1990-03-14", "gioi_tinh": "nam",
                      "noi_thuong_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Nam Định",
                                         "dia_chi_chi_tiet": "Số 8, đường Hùng Vương"}},
     "001092000002": {"ho_ten": "Trần Thị Bình", "ngay_sinh": "1992-07-02", "gioi_tinh": "nu",
                      "noi_thuong_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Hoa Lư",
                                         "dia_chi_chi_tiet": "Thôn Đông, số 21"}},
+    "036091001234": {"ho_ten": "Lê Văn Tư", "ngay_sinh": "1991-05-20", "gioi_tinh": "nam",
+                     "noi_thuong_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Nam Định",
+                                        "dia_chi_chi_tiet": "Số 3, phố Trần Hưng Đạo"}},
+    "036092004567": {"ho_ten": "Trần Văn Hùng", "ngay_sinh": "1992-11-02", "gioi_tinh": "nam",
+                     "noi_thuong_tru": {"tinh_thanh": "Ninh Bình", "xa_phuong": "Phường Nam Định",
+                                        "dia_chi_chi_tiet": "Số 15, đường Điện Biên"}},
 }
 
 
 def default_registry() -> ConnectorRegistry:
     """The registry the embedded default and the tests use: local fakes only."""
     registry = ConnectorRegistry()
-    registry.register(FakePopulationRegistry(people=dict(DEMO_PEOPLE)))
+    people = FakePopulationRegistry(people=dict(DEMO_PEOPLE))
+    registry.register(people)
+    registry.register(PopulationVerification(people))
     registry.register(FakeSmsGateway())
     from engine.messaging import FakeZaloOa, SmtpMailer  # (that module imports ConnectorError from here)
 

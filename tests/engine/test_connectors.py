@@ -277,3 +277,17 @@ def test_wrong_client_credentials_are_refused_for_good(portal: FakeNationalPorta
     with pytest.raises(ConnectorBpmnError) as caught:
         call_with_policy(sync, DOSSIER)
     assert (caught.value.code, caught.value.error.reason) == ("dvcqg_khong_dong_bo", "unauthorised")
+
+
+def test_the_verification_answers_yes_or_no_and_never_the_record() -> None:
+    registry = default_registry()
+    verify = registry.get("dan_cu.xac_thuc")
+    match = call_with_policy(verify, {"so_dinh_danh": "001090000001", "ho_ten": "nguyễn  VĂN an",
+                                      "ngay_sinh": "1990-03-14"})
+    assert match == {"ton_tai": True, "khop_ho_ten": True, "khop_ngay_sinh": True}
+    assert call_with_policy(verify, {"so_dinh_danh": "001090000001", "ho_ten": "Nguyễn Văn Ân"})["khop_ho_ten"] is False
+    assert call_with_policy(verify, {"so_dinh_danh": "001090000009"}) == {
+        "ton_tai": False, "khop_ho_ten": None, "khop_ngay_sinh": None}
+    with pytest.raises(ConnectorBpmnError) as refused:  # a malformed number: refused, not retried
+        call_with_policy(verify, {"so_dinh_danh": "12345"})
+    assert (refused.value.code, refused.value.attempts) == ("dan_cu_khong_xac_thuc", 1)

@@ -15,6 +15,7 @@ from tests.conftest import DATA
 from tests.webapp.conftest import Api
 from webapp.accounts.models import Account
 from webapp.accounts.passwords import WeakPassword, hash_password, verify_password
+from webapp.audit.models import AuditEntry
 from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
 
@@ -249,3 +250,55 @@ def test_the_worklist_finds_a_dossier_by_code_or_by_applicant_name(client: Flask
         assert code in rows.cssselect("tbody")[0].text_content(), q
     nothing = client.get("/can-bo/", query_string={"q": "Không Ai Tên Này"}).get_data(as_text=True)
     assert "Không có việc nào" in nothing
+
+
+def _intake_page(app: Flask, client: FlaskClient) -> tuple[dict, dict]:
+    from tests.webapp.test_portal import _posted
+    from webapp import formui
+    from webapp.procedures import service as procedures
+
+    _login(client, "tiepnhan")
+    fields = _posted(client.get("/can-bo/tiep-nhan-truc-tiep/khai-sinh").get_data(as_text=True))
+    with app.app_context():
+        form = procedures.compiled(procedures.published_version("khai-sinh")).start_form
+        answers = _posted(f'<form method="post">{formui.render_form(form, DECLARATION)}</form>')
+    return fields, answers
+
+
+def _identity_audit(app: Flask) -> list[dict]:
+    with app.app_context():
+        return [e.detail for e in db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "dossier.identity_checked"))]
+
+
+def test_a_name_the_population_database_disagrees_with_needs_the_officers_confirmation(
+        app: Flask, client: FlaskClient, seeded: dict) -> None:
+    fields, answers = _intake_page(app, client)
+    declared = {**fields, **answers, "identity_number": "036091001234", "applicant_name": "Lê Văn Tứ"}
+    refused = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh", data=declared)
+    page = lxml.html.fromstring(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "không khớp" in page.get_element_by_id("identity_number-error").text_content()
+    assert page.get_element_by_id("identity_confirmed") is not None
+    assert _identity_audit(app) == []  # nothing filed
+    confirmed = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh", data={**declared, "identity_confirmed": "1"})
+    assert confirmed.status_code == 302
+    assert _identity_audit(app) == [{"outcome": "mismatch", "confirmed_by_officer": True}]  # no name, no number
+
+
+def test_a_matching_identity_files_at_once_and_an_unreachable_database_does_not_stop_the_desk(
+        app: Flask, client: FlaskClient, seeded: dict) -> None:
+    from engine.connectors import ConnectorTimeout
+
+    fields, answers = _intake_page(app, client)
+    registry = app.extensions["motcua_engine"].connectors.get("dan_cu.tra_cuu")
+    first = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh", data={
+        **fields, **answers, "identity_number": "036091001234", "applicant_name": "lê văn  tư"})
+    assert first.status_code == 302
+    registry.fail_next = [ConnectorTimeout(), ConnectorTimeout()]
+    fields, answers = _intake_page(app, client)
+    second = client.post("/can-bo/tiep-nhan-truc-tiep/khai-sinh", data={
+        **fields, **answers, "identity_number": "036099999999", "applicant_name": "Ai Đó"})
+    assert second.status_code == 302 and registry.fail_next == []
+    assert _identity_audit(app) == [{"outcome": "match", "confirmed_by_officer": False},
+                                    {"outcome": "unavailable", "confirmed_by_officer": False}]

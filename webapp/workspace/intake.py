@@ -12,12 +12,14 @@ from flask.typing import ResponseReturnValue
 from engine import forms
 from webapp import formui
 from webapp.accounts.models import Account, Unit
+from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.pdf import slips
 from webapp.procedures import service as procedures
+from webapp.workspace import identity_check
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 
@@ -53,6 +55,7 @@ def intake(slug: str) -> ResponseReturnValue:
     data: dict = {}
     errors: list = []
     applicant = {"identity_number": "", "name": ""}
+    confirm = False  # the population database disagreed: the officer must confirm having checked the card
     nonce = request.form.get("nonce") or secrets.token_urlsafe(16)
     if request.method == "POST" and form is not None:
         applicant = {"identity_number": "".join(request.form.get("identity_number", "").split()),
@@ -67,6 +70,11 @@ def intake(slug: str) -> ResponseReturnValue:
                 errors.insert(0, forms.FieldError("identity_number", "Số định danh cá nhân phải có 12 chữ số."
                                                   if lang == "vi" else "The identity number has 12 digits.",
                                                   "field_pattern"))
+            confirmed = request.form.get("identity_confirmed") == "1"
+            checked = None if errors else identity_check.check(applicant["identity_number"], applicant["name"] or None)
+            if checked is not None and checked.needs_confirmation and not confirmed:
+                errors.insert(0, forms.FieldError("identity_number", checked.message(lang), "identity_unverified"))
+                confirm = True
             if not errors:
                 unit = next((u for u in units if u.code == request.form.get("unit")), units[0])
                 try:
@@ -76,6 +84,9 @@ def intake(slug: str) -> ResponseReturnValue:
                                            applicant_identity=applicant["identity_number"],
                                            applicant_name=applicant["name"] or None),
                         idempotency_key=f"desk-{nonce}", lang=lang)
+                    record("dossier.identity_checked", actor_id=current_officer().account_id, dossier_id=dossier.id,
+                           object_type="dossier", object_id=dossier.code, outcome=checked.outcome,
+                           confirmed_by_officer=confirmed and checked.needs_confirmation)
                     db.session.commit()
                 except service.DossierError as err:
                     db.session.rollback()
@@ -83,7 +94,7 @@ def intake(slug: str) -> ResponseReturnValue:
                 else:
                     return redirect(url_for("workspace.receipt", code=dossier.code))
     return render_template(
-        "workspace/intake.html", version=version, units=units, applicant=applicant, nonce=nonce,
+        "workspace/intake.html", version=version, units=units, applicant=applicant, nonce=nonce, confirm=confirm,
         form_html=formui.render_form(form, data or None, [e for e in errors if e.path != "identity_number"],
                                      lang=lang) if form else None,
         summary=formui.error_summary(errors, lang=lang), id_error=next(
