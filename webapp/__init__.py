@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         citizen_steps,  # noqa: F401  (the citizen's own steps, on the portal blueprint)
     )
     from webapp.portal.routes import bp as portal_bp
+    from webapp.reports.routes import bp as reports_bp
     from webapp.results.routes import init_results
     from webapp.security import init_csrf
     from webapp.signing.routes import init_signing
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(workspace_bp)
     app.register_blueprint(studio_bp)  # designers: versions, differences, import/export, publish
     app.register_blueprint(ops_bp)  # /metrics, failed jobs for administrators
+    app.register_blueprint(reports_bp)  # the service-quality index for leaders
     register_error_handlers(app)
     app.after_request(_relay_outbox)
     init_i18n(app)

@@ -22,6 +22,7 @@ import argparse
 import getpass
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,33 @@ def cmd_jobs(app: Flask, args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_quality(app: Flask, args: argparse.Namespace) -> int:
+    """Compute a month's service-quality index now (beat does it every hour) and print the province's."""
+    from webapp.reports import service as quality
+    from webapp.reports.indicators import scores
+
+    with app.app_context():
+        period = args.month or quality.Month.of(quality.utcnow()).period
+        started = time.perf_counter()
+        try:
+            written = quality.compute(period)
+        except quality.PeriodError as err:
+            _out(f"error: {err}")
+            return 2
+        db.session.commit()
+        took = time.perf_counter() - started
+        snapshot = quality.province(period)
+        _out(f"{period}: {written - 1} unit(s) and the province computed in {took:.2f} s")
+        figures = snapshot.figures
+        _out(f"  dossiers filed {figures['ho_so_nop']}, given a result {figures['ho_so_co_ket_qua']}, "
+             f"average processing {figures['thoi_gian_xu_ly_tb_ngay'] or 0:.1f} days")
+        for score in scores(figures):
+            rate = "-" if score.rate is None else f"{score.rate * 100:5.1f}%"
+            _out(f"  {score.indicator.key:<24} {rate:>7} ({score.hits}/{score.total}), "
+                 f"full points at {score.indicator.threshold * 100:.0f}%")
+        return 0
+
+
 def cmd_pdf_templates(app: Flask, args: argparse.Namespace) -> int:
     from webapp.pdf import sample
 
@@ -334,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = add("jobs", cmd_jobs, "background jobs: health (exit 1 when no worker finishes a probe), failed")
     jobs.add_argument("action", choices=["health", "failed"])
     jobs.add_argument("--timeout", type=float, default=10.0, help="health: seconds to wait for the probe")
+    quality_cmd = add("quality", cmd_quality, "compute a month's service-quality index now and print it")
+    quality_cmd.add_argument("action", choices=["compute"])
+    quality_cmd.add_argument("--month", help="YYYY-MM (default: this month, Vietnam time)")
     pdf = add("pdf-templates", cmd_pdf_templates, "check desk-form PDF templates with a sample dossier")
     pdf.add_argument("action", choices=["check"])
     pdf.add_argument("path", nargs="?", help="folder of mau_NN.yaml files (default MOTCUA_PDF_TEMPLATES)")

@@ -19,6 +19,7 @@ from webapp.notifications.models import Notification
 from webapp.payments.models import Payment
 from webapp.portal.models import Draft, DraftAttachment
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.reports.models import QualitySnapshot
 from webapp.timers.models import TimerDue
 from webapp.tracking.models import LookupThrottle
 
@@ -28,6 +29,6 @@ __all__ = [
     "Draft", "DraftAttachment",
     "FailedJob", "JobStats",
     "LookupThrottle", "Notification", "OutboxMessage", "Payment", "PortalSync", "Procedure",
-    "ProcedureVersion", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "TimerDue", "Unit",
-    "WorkItem",
+    "ProcedureVersion", "QualitySnapshot", "Rating", "RoleAssignment", "StepRecord", "SupplementPause", "TimerDue",
+    "Unit", "WorkItem",
 ]

@@ -115,6 +115,7 @@ class Settings:
     timer_lease_seconds: float = 300.0
     deadline_warn_days: int = 1
     deadline_scan_seconds: float = 600.0
+    quality_refresh_seconds: float = 3600.0  # how often beat recomputes this month's service-quality index
     migrations_dir: Path = REPO_ROOT / "migrations"
     smtp: SmtpSettings = SmtpSettings()
     demo_mailbox: bool = True
@@ -152,6 +153,7 @@ class Settings:
             timer_lease_seconds=float(env.get("MOTCUA_TIMER_LEASE_SECONDS") or 300),
             deadline_warn_days=int(env.get("MOTCUA_DEADLINE_WARN_DAYS") or 1),
             deadline_scan_seconds=float(env.get("MOTCUA_DEADLINE_SCAN_SECONDS") or 600),
+            quality_refresh_seconds=float(env.get("MOTCUA_QUALITY_REFRESH_SECONDS") or 3600),
             signing_dir=Path(env["MOTCUA_SIGNING_DIR"]) if env.get("MOTCUA_SIGNING_DIR") else None,
             signing_password=env.get("MOTCUA_SIGNING_PASSWORD") or None,
             signing_service=_outside(env, "KY_SO"),
@@ -166,9 +168,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.deadline_warn_days < 0:
             raise ValueError("MOTCUA_DEADLINE_WARN_DAYS must be 0 or more working days")
-        if min(self.timer_poll_seconds, self.timer_lease_seconds, self.deadline_scan_seconds) <= 0:
-            raise ValueError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS and "
-                             "MOTCUA_DEADLINE_SCAN_SECONDS must be more than 0 seconds")
+        if min(self.timer_poll_seconds, self.timer_lease_seconds, self.deadline_scan_seconds,
+               self.quality_refresh_seconds) <= 0:
+            raise ValueError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS, MOTCUA_DEADLINE_SCAN_SECONDS "
+                             "and MOTCUA_QUALITY_REFRESH_SECONDS must be more than 0 seconds")
 
     @property
     def mailbox_dir(self) -> Path:

@@ -73,3 +73,13 @@ def test_officer_password_from_standard_input(fresh: Path, monkeypatch: pytest.M
     monkeypatch.setattr("sys.stdin", io.StringIO("mot-mat-khau-du-dai\n"))
     assert main(["accounts", "password", "hoa"]) == 0
     assert main(["accounts", "password", "khong-co"]) == 1
+
+
+def test_quality_compute_prints_the_province_and_refuses_a_bad_month(fresh: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["quality", "compute", "--month", "2026-06"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-06: 0 unit(s) and the province computed" in out
+    assert "truc_tuyen" in out and "full points at 50%" in out
+    assert main(["quality", "compute", "--month", "2026-6"]) == 2
+    assert "month must look like 2026-12" in capsys.readouterr().out

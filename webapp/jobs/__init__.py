@@ -59,6 +59,7 @@ def init_celery(app: Flask) -> Celery:
             "relay-outbox": {"task": "outbox.relay", "schedule": 5.0},
             "claim-due-timers": {"task": "timers.claim_due", "schedule": settings.timer_poll_seconds},
             "scan-deadlines": {"task": "deadlines.scan", "schedule": settings.deadline_scan_seconds},
+            "refresh-quality-index": {"task": "stats.refresh", "schedule": settings.quality_refresh_seconds},
         },
         worker_hijack_root_logger=False,
     )

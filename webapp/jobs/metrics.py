@@ -31,6 +31,7 @@ class DatabaseCollector:
         yield from self._notifications()
         yield from self._jobs()
         yield from self._deadlines()
+        yield from self._quality()
 
     def _outbox(self) -> Iterator[Metric]:
         backlog = health.backlog()
@@ -67,6 +68,19 @@ class DatabaseCollector:
         yield GaugeMetricFamily("motcua_dossiers_overdue", "Open dossiers past their legal due date (clock running)",
                                 value=count_overdue(now=now))
         yield GaugeMetricFamily("motcua_timers_due", "BPMN timers due and not fired yet", value=count_due(now=now))
+
+    def _quality(self) -> Iterator[Metric]:
+        """This month's service-quality rates for the province, as the last stats job stored them."""
+        from webapp.reports import service as quality
+        from webapp.reports.indicators import scores
+
+        gauge = GaugeMetricFamily("motcua_quality_rate", "This month's service-quality rates (0-1) for the "
+                                  "province, as last computed", labels=["indicator"])
+        snapshot = quality.province(quality.Month.of(utcnow()).period)
+        for score in scores(snapshot.figures) if snapshot else []:
+            if score.rate is not None:
+                gauge.add_metric([score.indicator.key], score.rate)
+        yield gauge
 
     def _jobs(self) -> Iterator[Metric]:
         runs = CounterMetricFamily("motcua_jobs_run", "Jobs finished (successfully or not)", labels=["job"])

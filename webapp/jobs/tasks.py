@@ -13,6 +13,7 @@ from webapp.deadlines import service as deadlines
 from webapp.dossiers.service import Conflict, now_vn
 from webapp.jobs import service
 from webapp.notifications import service as notifications
+from webapp.reports import service as quality
 from webapp.signing.remote import SigningUnavailable
 from webapp.timers import jobs as timer_jobs
 from webapp.timers import service as timers
@@ -76,6 +77,28 @@ def sync_national_portal(self, *, outbox_id: int, dossier_id: int) -> str:  # no
 def scan_deadlines() -> int:
     """Beat: warn officers of dossiers approaching their due date, once each; returns the alerts written."""
     return deadlines.scan(now=now_vn()).alerts
+
+
+@shared_task(name="stats.refresh", soft_time_limit=540, time_limit=600)
+def refresh_quality_index() -> list[str]:
+    """Beat: this month's service-quality index (and last month's final figures, once)."""
+    from webapp.extensions import db
+
+    months = quality.refresh()
+    db.session.commit()
+    return months
+
+
+@shared_task(name="stats.compute", bind=True, autoretry_for=(IntegrityError,), retry_backoff=1, max_retries=5,
+             soft_time_limit=540, time_limit=600)
+def compute_quality_index(self, *, outbox_id: int, period: str) -> int:  # noqa: ANN001
+    """One month's service-quality index, asked for from the dashboard (a collision with another
+    computation of the same month retries; the figures are the same)."""
+    from webapp.extensions import db
+
+    written = quality.compute(period)
+    db.session.commit()
+    return written
 
 
 # The signing service's own retries take at most ~35 s (ky_so.ky_bam). Still unavailable: the job

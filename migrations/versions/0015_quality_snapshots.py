@@ -1,0 +1,29 @@
+"""Monthly service-quality indicators, computed by a background job (webapp/reports)."""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'a1b2c3d40019'
+down_revision = 'a1b2c3d40018'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'quality_snapshots',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('period', sa.String(length=7), nullable=False),
+        sa.Column('scope', sa.String(length=20), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=True),
+        sa.Column('figures', sa.JSON(), nullable=False),
+        sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('final', sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(['unit_id'], ['units.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('period', 'scope'),
+    )
+
+
+def downgrade():
+    op.drop_table('quality_snapshots')
