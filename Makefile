@@ -55,6 +55,10 @@ bench-http: install  ## the HTTP service under gunicorn on PostgreSQL vs the in-
 bench-worklist: install  ## the officer worklist with 1,000,000 dossiers on PostgreSQL: p50/p95 and the query plan
 	$(BIN)/python scripts/bench_worklist.py
 
+.PHONY: bench-quality
+bench-quality: install  ## the service-quality statistics job on a month of 200,000 dossiers on PostgreSQL
+	$(BIN)/python scripts/bench_quality.py
+
 .PHONY: bench-jobs
 bench-jobs: install  ## jobs/s end to end on Redis db 13 with 1, 2, 4 workers, and the enqueue cost per request
 	$(BIN)/python scripts/bench_jobs.py

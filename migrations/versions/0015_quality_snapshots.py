@@ -23,7 +23,10 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('period', 'scope'),
     )
+    # The statistics job reads the dossiers finished since a month began, and the open ones.
+    op.create_index('ix_dossiers_finished_at', 'dossiers', ['finished_at'])
 
 
 def downgrade():
+    op.drop_index('ix_dossiers_finished_at', table_name='dossiers')
     op.drop_table('quality_snapshots')
