@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,16 +21,10 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.bench_support import fresh_postgres_database  # noqa: E402
-from webapp import create_app  # noqa: E402
-from webapp.accounts.models import Account, Unit  # noqa: E402
-from webapp.cli import upgrade_database  # noqa: E402
-from webapp.demo import seed  # noqa: E402
+from scripts.bench_support import seeded_app  # noqa: E402
 from webapp.dossiers.models import Dossier  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.procedures.service import load_library, published_version  # noqa: E402
 from webapp.reports import service as quality  # noqa: E402
-from webapp.settings import Settings  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://motcua:motcua@127.0.0.1:5432/motcua_bench_quality"
 COMMUNES = 60
@@ -111,23 +104,10 @@ def main() -> int:
     parser.add_argument("--dossiers", type=int, default=200_000)
     parser.add_argument("--database-url", default=DEFAULT_DB)
     args = parser.parse_args()
-    fresh_postgres_database(args.database_url)
-    data_dir = Path(tempfile.mkdtemp(prefix="motcua-bench-quality-"))
-    settings = Settings.from_env({"MOTCUA_DATABASE_URL": args.database_url, "MOTCUA_DATA_DIR": str(data_dir)})
-    app = create_app(settings=settings)
-    upgrade_database(app)
+    app, province = seeded_app(args.database_url, "quality", communes=COMMUNES)
     month = quality.Month.parse(MONTH)
     with app.app_context():
-        seed()
-        load_library(Path(app.config["MOTCUA_LIBRARY"]), actor_id=None)
-        home = db.session.scalar(sa.select(Unit).where(Unit.code == "H41.01.01"))
-        extra = [Unit(code=f"H41.90.{i:02d}", name=f"UBND xã thử {i}", kind="commune", parent_id=home.parent_id)
-                 for i in range(COMMUNES - 1)]
-        db.session.add_all(extra)
-        db.session.commit()
-        units = [home.id, *(u.id for u in extra)]
-        version_id = published_version("khai-sinh").id
-        applicant = db.session.scalar(sa.select(Account.id).where(Account.username == "an"))
+        units, version_id, applicant = province.units, province.version_id, province.applicant
         small = max(1, args.dossiers // 10)
         # A year of history before the month: the job must not read it.
         add_dossiers(HISTORY, HISTORY + args.dossiers, version_id, applicant, units, month_start="2025-06-01",
