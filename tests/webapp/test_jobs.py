@@ -117,8 +117,8 @@ def worker(broker_app: Flask) -> Iterator[subprocess.Popen[bytes]]:
            "MOTCUA_DATABASE_URL": settings.sqlalchemy_url, "MOTCUA_BROKER_URL": settings.broker_url}
     log = Path(settings.data_dir) / "worker.log"
     # Messages other tests relayed would otherwise reach this worker.
-    subprocess.run([sys.executable, "-m", "celery", "-A", "webapp.worker", "purge", "-f"], env=env, cwd=REPO,
-                   capture_output=True, timeout=60, check=True)
+    with broker_app.app_context():
+        broker_app.extensions["celery"].control.purge()
     with log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "webapp.worker", "worker", "--pool", "solo", "--loglevel",

@@ -108,7 +108,7 @@ def test_a_relay_killed_half_way_through_a_batch_loses_and_duplicates_nothing(
         jobs_app: Flask, seeded: dict, gateway: Gateway, workers: Workers, tmp_path) -> None:  # noqa: ANN001
     codes = _submit(jobs_app, seeded, n=5)
     # The state a crash between commit and enqueue leaves: committed rows the broker never got.
-    workers.celery("purge", "-f")
+    workers.purge()
     with jobs_app.app_context():
         db.session.execute(sa.update(OutboxMessage).values(dispatched_at=None, lease_until=None))
         db.session.commit()

@@ -58,6 +58,7 @@ def test_each_due_timer_fires_exactly_once(jobs_app: Flask, seeded: dict, worker
     finally:
         for process in beats:
             process.terminate()
+        for process in beats:
             process.wait(timeout=30)
     for dossier_id in ids:
         assert count(jobs_app, AuditEntry, AuditEntry.action == "dossier.timer_fired",
