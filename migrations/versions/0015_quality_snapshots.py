@@ -25,8 +25,17 @@ def upgrade():
     )
     # The statistics job reads the dossiers finished since a month began, and the open ones.
     op.create_index('ix_dossiers_finished_at', 'dossiers', ['finished_at'])
+    # Which dossiers reused data the State already held (the index's digitisation criterion).
+    with op.batch_alter_table('dossiers') as batch:
+        batch.add_column(sa.Column('reused_data', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('draft_attachments') as batch:
+        batch.add_column(sa.Column('reused', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('draft_attachments') as batch:
+        batch.drop_column('reused')
+    with op.batch_alter_table('dossiers') as batch:
+        batch.drop_column('reused_data')
     op.drop_index('ix_dossiers_finished_at', table_name='dossiers')
     op.drop_table('quality_snapshots')

@@ -165,6 +165,7 @@ def test_submitting_carries_the_files_to_the_dossier(app: Flask, citizen: FlaskC
         assert [(d.component, d.filename, d.content_type) for d in documents] == [
             ("giay_chung_sinh", "chung-sinh.png", "image/png")]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftAttachment)) == 0
+        assert db.session.scalar(sa.select(Dossier.reused_data)) is False  # typed in and uploaded
     page = lxml.html.fromstring(citizen.get(dossier_url).get_data(as_text=True))
     link = page.xpath('//a[text()="chung-sinh.png"]')[0].get("href")
     assert citizen.get(link).data == _png()
@@ -193,6 +194,18 @@ def test_a_document_from_an_earlier_dossier_can_be_chosen(app: Flask, citizen: F
     with app.app_context():
         row = db.session.scalar(sa.select(DraftAttachment))
         assert (row.filename, row.source_document_id) == ("chung-sinh.pdf", int(options[1].get("value")))
+        assert row.reused is True
+
+
+def test_a_dossier_prefilled_from_the_registry_counts_as_reusing_data(app: Flask, citizen: FlaskClient) -> None:
+    with app.app_context():
+        draft = db.session.scalar(sa.select(Draft))
+        draft.prefilled = {"nguoi_yeu_cau.ho_ten": "dan_cu"}
+        db.session.commit()
+    attach(citizen, "giay_chung_sinh", _png(), name="chung-sinh.png")
+    _submit(citizen)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Dossier.reused_data)) is True
 
 
 def test_the_script_gets_answers_it_can_show_in_place(citizen: FlaskClient) -> None:

@@ -221,6 +221,7 @@ def test_choosing_a_stored_document_copies_it_into_the_draft_like_an_upload(app:
         assert (row.component, row.filename, row.content_type, row.size) == (
             "giay_chung_sinh", "Giấy khai sinh.pdf", "application/pdf", len(PDF))
         assert documents.blob_path(row.storage_key).read_bytes() == PDF and row.source_document_id is None
+        assert row.reused is True  # from the store, not an upload: the quality index counts it
     assert kho.calls == ["luu_giay_to", "lay_giay_to", "tai_giay_to"]  # put, the page, the copy
 
 

@@ -43,7 +43,7 @@ def at(day: int, month: int = 6) -> datetime:
 def _dossier(api: Api, app: Flask, *, channel: int, submitted: datetime, received: datetime | None,
              due: datetime | None, result: datetime | None = None, finished: datetime | None = None,
              fee: str | None = None, e_result: bool = False, score: int | None = None,
-             unit: str | None = None) -> str:
+             unit: str | None = None, reused: bool = False) -> str:
     """A khai-sinh dossier, then its history rewritten to the given facts."""
     status, body = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
     assert status == 201
@@ -51,7 +51,7 @@ def _dossier(api: Api, app: Flask, *, channel: int, submitted: datetime, receive
         dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == body["code"]))
         citizen = db.session.scalar(sa.select(Account).where(Account.username == "an"))
         dossier.channel, dossier.submitted_at, dossier.received_at, dossier.due_at = channel, submitted, received, due
-        dossier.finished_at = finished
+        dossier.finished_at, dossier.reused_data = finished, reused
         if unit is not None:
             dossier.handling_unit_id = db.session.scalar(sa.select(Unit.id).where(Unit.code == unit))
         if result is not None:
@@ -76,9 +76,9 @@ def _dossier(api: Api, app: Flask, *, channel: int, submitted: datetime, receive
 def june(api: Api, app: Flask) -> dict[str, str]:
     """Six dossiers whose June figures are worked out by hand below."""
     return {
-        # filed online, on time (2 days), electronic result, rated 5, paid its fee online
+        # filed online, prefilled, on time (2 days), electronic result, rated 5, paid its fee online
         "A": _dossier(api, app, channel=2, submitted=at(2), received=at(2), due=at(5), result=at(4),
-                      fee="paid", e_result=True, score=5),
+                      fee="paid", e_result=True, score=5, reused=True),
         # filed online, result late (7 days), fee asked and never paid
         "B": _dossier(api, app, channel=2, submitted=at(3), received=at(3), due=at(5), result=at(10),
                       fee="requested"),
@@ -120,6 +120,7 @@ def test_a_month_is_counted_from_its_dossiers(app: Flask, june: dict[str, str]) 
         "ho_so_nop": 4,  # A, B, C, E
         "ho_so_co_ket_qua": 3,  # A, B, E
         "truc_tuyen": [3, 4],
+        "tai_su_dung": [1, 4],  # A
         "thanh_toan_truc_tuyen": [1, 2],  # A paid online; B owed a fee and did not pay
         "dung_han": [3, 5],  # A and E on time, B late; C open and not due, D open and overdue
         "ket_qua_dien_tu": [1, 3],

@@ -37,6 +37,8 @@ class Dossier(db.Model):
     form_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     state: Mapped[str] = mapped_column(sa.Text)  # engine instance state, without the spec
     failure: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Filled from data the State already held (prefill, a document used again): the quality index counts it.
+    reused_data: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     tracking_number: Mapped[str | None] = mapped_column(sa.String(40))  # public post, when the result went by post
     version: Mapped[int] = mapped_column(default=1)
 

@@ -175,7 +175,7 @@ def attach_chosen(draft: Draft, citizen: Account, component: Component, document
         raise AttachmentError(_message("not_yours"))
     row = DraftAttachment(draft_id=draft.id, component=component.key, filename=chosen.filename,
                           content_type=chosen.content_type, size=chosen.size, sha256=chosen.sha256,
-                          storage_key=chosen.storage_key, source_document_id=chosen.id)
+                          storage_key=chosen.storage_key, source_document_id=chosen.id, reused=True)
     _replace(draft, component.key, row)
     return row
 
@@ -191,8 +191,11 @@ def discard(draft: Draft) -> None:
 
 
 def carry_to_dossier(draft: Draft, dossier: Dossier, *, actor_id: int) -> None:
-    """On submission: each draft attachment becomes a dossier document (the bytes are not copied)."""
-    for row in attached(draft).values():
+    """On submission: each draft attachment becomes a dossier document (the bytes are not copied).
+    A dossier prefilled from the population registry, or with a document used again, reused data."""
+    rows = attached(draft).values()
+    dossier.reused_data = bool(draft.prefilled) or any(row.reused for row in rows)
+    for row in rows:
         documents.attach_stored(dossier, component=row.component, filename=row.filename,
                                 content_type=row.content_type, size=row.size, sha256=row.sha256,
                                 storage_key=row.storage_key, actor_id=actor_id)

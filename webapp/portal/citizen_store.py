@@ -145,4 +145,6 @@ def copy_into_draft(draft: Draft, citizen: Account, component: Component, value:
         raise AttachmentError(message("damaged"))
     kind = documents.sniff(data)
     title = str(answer.get("ten_giay_to") or store_id).replace("/", "-").replace("\\", "-").strip()[:240]
-    return attach_upload(draft, component, f"{title}.{kind}" if kind else title, data)
+    row = attach_upload(draft, component, f"{title}.{kind}" if kind else title, data)
+    row.reused = True  # digitised once, used again: counted by the service-quality index
+    return row

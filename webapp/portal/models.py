@@ -29,7 +29,8 @@ class DraftAttachment(db.Model):
     """A file attached to a draft, per dossier component; it becomes a dossier document on submission.
 
     The bytes live in the same content-addressed storage as dossier documents (``storage_key``);
-    ``source_document_id`` is set when the citizen chose a document from an earlier dossier."""
+    ``source_document_id`` is set when the citizen chose a document from an earlier dossier, and
+    ``reused`` when the file came from there or from the citizen's data store, not from an upload."""
 
     __tablename__ = "draft_attachments"
 
@@ -42,4 +43,5 @@ class DraftAttachment(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     storage_key: Mapped[str] = mapped_column(sa.String(200))
     source_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id", ondelete="SET NULL"))
+    reused: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -35,6 +35,9 @@ INDICATORS = (
               "hồ sơ nộp trong tháng", "dossiers filed this month"),
     Indicator("thanh_toan_truc_tuyen", "Thanh toán trực tuyến", "Paid online", 0.8,
               "hồ sơ nộp trong tháng phải nộp phí, lệ phí", "dossiers filed this month that owed a fee"),
+    Indicator("tai_su_dung", "Sử dụng lại dữ liệu đã số hóa", "Reused digitised data", 0.8,
+              "hồ sơ nộp trong tháng (điền sẵn từ CSDL dân cư, hoặc dùng lại giấy tờ đã có)",
+              "dossiers filed this month (prefilled from the population registry, or a document used again)"),
     Indicator("ket_qua_dien_tu", "Có kết quả điện tử", "Electronic result", 0.8,
               "hồ sơ có kết quả trong tháng", "dossiers with a result this month"),
     Indicator("hai_long", "Hài lòng", "Satisfaction", 0.9,
@@ -60,6 +63,7 @@ class DossierFacts:
     paid_online: bool
     electronic_result: bool
     rated_unsatisfied: bool
+    reused_data: bool = False
 
 
 @dataclass
@@ -88,6 +92,7 @@ def add(tally: Tally, facts: DossierFacts, *, start: datetime, cutoff: datetime,
     if start <= facts.submitted_at < cutoff:
         tally.filed += 1
         tally.count("truc_tuyen", facts.channel == ONLINE_CHANNEL)
+        tally.count("tai_su_dung", facts.reused_data)
         if facts.fee_due:
             tally.count("thanh_toan_truc_tuyen", facts.paid_online)
     if facts.result_at is not None and start <= facts.result_at < cutoff:

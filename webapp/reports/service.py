@@ -75,7 +75,7 @@ def _facts(month: Month, cutoff: datetime) -> Iterator[DossierFacts]:
     query = (sa.select(Dossier.handling_unit_id, Dossier.channel, Dossier.status, Dossier.submitted_at,
                        Dossier.received_at, Dossier.due_at, Dossier.finished_at, result_at.label("result_at"),
                        fee_due.label("fee_due"), paid.label("paid"), electronic.label("electronic"),
-                       unsatisfied.label("unsatisfied"))
+                       unsatisfied.label("unsatisfied"), Dossier.reused_data)
              .where(Dossier.submitted_at < cutoff,
                     sa.or_(Dossier.finished_at.is_(None), Dossier.finished_at >= month.start))
              .execution_options(yield_per=STREAM_BATCH))
@@ -84,7 +84,7 @@ def _facts(month: Month, cutoff: datetime) -> Iterator[DossierFacts]:
                            submitted_at=row.submitted_at, received_at=row.received_at, due_at=row.due_at,
                            finished_at=row.finished_at, result_at=row.result_at, fee_due=bool(row.fee_due),
                            paid_online=bool(row.paid), electronic_result=bool(row.electronic),
-                           rated_unsatisfied=bool(row.unsatisfied))
+                           rated_unsatisfied=bool(row.unsatisfied), reused_data=bool(row.reused_data))
 
 
 def compute(period: str, *, now: datetime | None = None) -> int:
