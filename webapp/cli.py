@@ -200,7 +200,7 @@ def cmd_quality(app: Flask, args: argparse.Namespace) -> int:
     from webapp.reports.indicators import scores
 
     with app.app_context():
-        period = args.month or quality.Month.of(quality.utcnow()).period
+        period = args.month or quality.Month.current().period
         started = time.perf_counter()
         try:
             written = quality.compute(period)

@@ -245,7 +245,7 @@ def test_a_bad_month_on_the_page_says_so_and_shows_this_month(client: FlaskClien
                                                               asked: str, message: str) -> None:
     _login(client, "lanhdao")
     page = client.get(f"/can-bo/chi-so-chat-luong?thang={asked}").get_data(as_text=True)
-    this = quality.Month.of(quality.utcnow()).period
+    this = quality.Month.current().period
     assert message in page and f"tháng {this}" in page
 
 

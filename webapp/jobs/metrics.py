@@ -76,7 +76,7 @@ class DatabaseCollector:
 
         gauge = GaugeMetricFamily("motcua_quality_rate", "This month's service-quality rates (0-1) for the "
                                   "province, as last computed", labels=["indicator"])
-        snapshot = quality.province(quality.Month.of(utcnow()).period)
+        snapshot = quality.province(quality.Month.current().period)
         for score in scores(snapshot.figures) if snapshot else []:
             if score.rate is not None:
                 gauge.add_metric([score.indicator.key], score.rate)

@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.jobs import failures, metrics
 from webapp.jobs.models import OutboxMessage
 from webapp.jobs.service import hand_over_after_request
+from webapp.pagination import page_arg, page_count
 from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("ops", __name__)
@@ -39,15 +40,12 @@ def _admin_id() -> int:
 @officer_required
 def failed_jobs() -> ResponseReturnValue:
     _admin_id()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     state = request.args.get("state", "failed")
     state = state if state in ("failed", "retried", "resolved") else "failed"
     rows, total = failures.list_(page=page, per_page=PER_PAGE, state=state)
     return render_template("workspace/failed_jobs.html", rows=rows, total=total, page=page, state=state,
-                           pages=max(1, -(-total // PER_PAGE)))
+                           pages=page_count(total, PER_PAGE))
 
 
 @bp.post("/can-bo/quan-tri/cong-viec-loi/<int:failed_id>/thu-lai")

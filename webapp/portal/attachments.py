@@ -190,12 +190,12 @@ def discard(draft: Draft) -> None:
     db.session.execute(sa.delete(DraftAttachment).where(DraftAttachment.draft_id == draft.id))
 
 
-def carry_to_dossier(draft: Draft, dossier: Dossier, *, actor_id: int) -> None:
+def carry_to_dossier(draft: Draft, dossier: Dossier, *, actor_id: int) -> bool:
     """On submission: each draft attachment becomes a dossier document (the bytes are not copied).
-    A dossier prefilled from the population registry, or with a document used again, reused data."""
+    Returns whether one of them was used again (an earlier dossier's, or from the data store)."""
     rows = attached(draft).values()
-    dossier.reused_data = bool(draft.prefilled) or any(row.reused for row in rows)
     for row in rows:
         documents.attach_stored(dossier, component=row.component, filename=row.filename,
                                 content_type=row.content_type, size=row.size, sha256=row.sha256,
                                 storage_key=row.storage_key, actor_id=actor_id)
+    return any(row.reused for row in rows)

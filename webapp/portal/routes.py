@@ -141,7 +141,9 @@ def check(slug: str) -> ResponseReturnValue:
             db.session.rollback()
             return redirect(url_for("portal.fill", slug=slug))
         if created:
-            attachments.carry_to_dossier(draft, dossier, actor_id=citizen.id)
+            reused_document = attachments.carry_to_dossier(draft, dossier, actor_id=citizen.id)
+            # Data the State already held: prefilled from the registry, or a document used again.
+            dossier.reused_data = bool(draft.prefilled) or reused_document
         attachments.discard(draft)
         db.session.delete(draft)
         db.session.commit()

@@ -1,4 +1,4 @@
-"""The service-quality indicators, counted from one row per dossier. Pure: no database, no Flask.
+"""The service-quality indicators, counted from one row per dossier. No database, no Flask.
 
 Decision 766/QĐ-TTg scores a rate below its threshold as ``rate × points ÷ threshold`` and a rate
 at or above it as full points. The decision splits each group's points between criteria; this
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-ONLINE_CHANNEL = 2
-SUPPLEMENT_REQUESTED = 5
+from engine.statuses import Channel, DossierStatus
+
 UNSATISFIED_MAX_SCORE = 2  # "không hài lòng" and "rất không hài lòng"
 
 
@@ -91,7 +91,7 @@ def add(tally: Tally, facts: DossierFacts, *, start: datetime, cutoff: datetime,
     so the dossier's current status is its status at the cutoff (a supplement pause counts)."""
     if start <= facts.submitted_at < cutoff:
         tally.filed += 1
-        tally.count("truc_tuyen", facts.channel == ONLINE_CHANNEL)
+        tally.count("truc_tuyen", facts.channel == Channel.ONLINE)
         tally.count("tai_su_dung", facts.reused_data)
         if facts.fee_due:
             tally.count("thanh_toan_truc_tuyen", facts.paid_online)
@@ -104,7 +104,8 @@ def add(tally: Tally, facts: DossierFacts, *, start: datetime, cutoff: datetime,
         tally.processing_days += max(0.0, (facts.result_at - began).total_seconds() / 86400)
         tally.processed += 1
     elif _in_progress(facts, cutoff):
-        paused = live and facts.status == SUPPLEMENT_REQUESTED  # the legal clock stops while supplementing
+        # The legal clock stops while the citizen supplements.
+        paused = live and facts.status == DossierStatus.SUPPLEMENT_REQUESTED
         tally.count("dung_han", paused or facts.due_at is None or facts.due_at >= cutoff)
 
 

@@ -10,6 +10,7 @@ from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.jobs import service as jobs
 from webapp.jobs.models import OutboxMessage
+from webapp.pagination import page_arg, page_count
 from webapp.reports import service
 from webapp.reports.indicators import INDICATORS, scores
 from webapp.workspace.auth import current_officer, officer_required
@@ -29,7 +30,7 @@ def _reader_id() -> int:
 
 def _month(raw: str | None) -> service.Month:
     """The month asked for, or this one; a malformed one says so and shows this month."""
-    this = service.Month.of(service.utcnow())
+    this = service.Month.current()
     if not raw:
         return this
     try:
@@ -55,16 +56,13 @@ def _computing(period: str) -> bool:
 def dashboard() -> ResponseReturnValue:
     _reader_id()
     month = _month(request.args.get("thang"))
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     province = service.province(month.period)
     rows, total = service.units(month.period, page=page, per_page=PER_PAGE)
     return render_template("workspace/quality.html", month=month, province=province,
                            province_scores=scores(province.figures) if province else [],
                            rows=[(row, scores(row.snapshot.figures)) for row in rows], total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), months=service.months(), indicators=INDICATORS,
+                           pages=page_count(total, PER_PAGE), months=service.months(), indicators=INDICATORS,
                            computing=_computing(month.period))
 
 

@@ -53,6 +53,10 @@ class Month:
         return cls(period, start, end)
 
     @classmethod
+    def current(cls) -> Month:
+        return cls.of(utcnow())
+
+    @classmethod
     def of(cls, moment: datetime) -> Month:
         local = moment.astimezone(VN_TZ)
         return cls.parse(f"{local.year:04d}-{local.month:02d}")

@@ -15,6 +15,7 @@ from webapp.accounts.models import SYSTEM_ROLES, Account, RoleAssignment, Unit
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
 from webapp.extensions import db
+from webapp.pagination import page_arg, page_count
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import PER_PAGE, bp
 
@@ -55,10 +56,7 @@ def _admin() -> tuple[Principal, dict[int, Unit]]:
 def roles_admin() -> ResponseReturnValue:
     _, units = _admin()
     q = (request.args.get("q") or "").strip()[:60]
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     query = sa.select(Account).where(Account.kind == "officer").order_by(Account.username)
     if q:
         like = f"%{q}%"
@@ -73,7 +71,7 @@ def roles_admin() -> ResponseReturnValue:
     for row in assignments:
         by_officer.setdefault(row.RoleAssignment.account_id, []).append(row)
     return render_template("workspace/roles_admin.html", officers=officers, by_officer=by_officer, q=q,
-                           page=page, pages=max(1, -(-total // PER_PAGE)), total=total,
+                           page=page, pages=page_count(total, PER_PAGE), total=total,
                            units=sorted(units.values(), key=lambda u: u.code), managed=set(units),
                            roles=ASSIGNABLE_ROLES, role_names={k: r.vi for k, r in KNOWN_ROLES.items()})
 

@@ -10,6 +10,7 @@ from webapp.accounts.models import Account
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, WorkItem
 from webapp.extensions import db
+from webapp.pagination import page_arg, page_count
 from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import PER_PAGE, bp
 
@@ -22,10 +23,7 @@ def assignments() -> ResponseReturnValue:
     units = sorted(unit for unit, role in officer.roles if role == service.LEADER_ROLE)
     if not units:
         abort(403)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     query = (sa.select(WorkItem, Dossier.code, Account.display_name)
              .join(Dossier, Dossier.id == WorkItem.dossier_id)
              .outerjoin(Account, Account.id == WorkItem.claimed_by_id)
@@ -37,7 +35,7 @@ def assignments() -> ResponseReturnValue:
     officers = {key: service.eligible_officers(item) for key, item in
                 {(r.WorkItem.unit_id, r.WorkItem.role): r.WorkItem for r in rows}.items()}
     return render_template("workspace/assignments.html", rows=rows, officers=officers, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), total=total)
+                           pages=page_count(total, PER_PAGE), total=total)
 
 
 @bp.post("/viec/<int:item_id>/giao")

@@ -16,6 +16,7 @@ from webapp.dossiers.models import Document, StepRecord, WorkItem
 from webapp.dossiers.notes import NOTE_MAX, notes_of
 from webapp.extensions import db
 from webapp.i18n import current_lang
+from webapp.pagination import page_arg, page_count
 from webapp.procedures import service as procedures
 from webapp.workspace import dossier_view, outside_systems
 from webapp.workspace.auth import SESSION_KEY, authenticate, current_officer, officer_required
@@ -59,16 +60,13 @@ def logout() -> ResponseReturnValue:
 def worklist() -> ResponseReturnValue:
     officer = current_officer()
     assert officer is not None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     q = (request.args.get("q") or "").strip()[:60] or None
     rows, total = service.list_work_items(officer, q=q, procedure=request.args.get("procedure") or None,
                                           page=page, per_page=PER_PAGE, count_limit=COUNT_LIMIT)
     now = service.now_vn()
     more = total > COUNT_LIMIT  # "more than 1,000": pages go on while a page comes back full
-    pages = page + 1 if more and len(rows) == PER_PAGE else (page if more else max(1, -(-total // PER_PAGE)))
+    pages = page + 1 if more and len(rows) == PER_PAGE else (page if more else page_count(total, PER_PAGE))
     return render_template("workspace/worklist.html", rows=rows, total=total, page=page, more=more,
                            count_limit=COUNT_LIMIT, pages=pages, q=q or "", now=now, due_soon=now + DUE_SOON,
                            me=officer.account_id, withdrawals=len(withdrawal.pending(officer)),

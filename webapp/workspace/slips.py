@@ -18,6 +18,7 @@ from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
 from webapp.extensions import db
 from webapp.i18n import current_lang, local_time, text
+from webapp.pagination import page_arg, page_count
 from webapp.pdf import slips as pdf_slips
 from webapp.procedures.models import Procedure, ProcedureVersion
 from webapp.workspace.auth import current_officer, officer_required
@@ -136,14 +137,11 @@ def register() -> ResponseReturnValue:
                        f"thời gian ngắn hơn hoặc xuất Excel. / {count} dossiers: the PDF register takes at most "
                        f"{REGISTER_PDF_MAX}; choose a shorter period or export to Excel.")
         return _register_pdf(db.session.execute(query).all(), start, end)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.limit(REGISTER_PAGE).offset((page - 1) * REGISTER_PAGE)).all()
     return render_template("workspace/register.html", rows=rows, start=start, end=end, total=total, page=page,
-                           pages=max(1, -(-total // REGISTER_PAGE)), status_label=_status_label)
+                           pages=page_count(total, REGISTER_PAGE), status_label=_status_label)
 
 
 def _register_pdf(rows: list[Any], start: date, end: date) -> ResponseReturnValue:
