@@ -68,6 +68,17 @@ class Gateway:
         return log.read_text("utf-8").splitlines() if log.exists() else []
 
 
+def purge_broker(app: Flask) -> None:
+    """Drop what the broker holds, in this process (a ``celery purge`` process takes seconds to start).
+    First wait for this process's hand-over thread: an earlier test's jobs it is still sending would
+    otherwise reach the broker after the purge, and ids start again at 1 in every test."""
+    from webapp.jobs.handover import hand_over
+
+    assert hand_over.wait(), "the hand-over thread did not finish sending"
+    with app.app_context():
+        app.extensions["celery"].control.purge()
+
+
 class Workers:
     """Starts real worker processes on the test app's database and broker; stops them all at the end."""
 
@@ -81,9 +92,7 @@ class Workers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def purge(self) -> None:
-        """Drop what the broker holds, in this process (a ``celery purge`` process takes seconds to start)."""
-        with self.app.app_context():
-            self.app.extensions["celery"].control.purge()
+        purge_broker(self.app)
 
     def start(self) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as output:

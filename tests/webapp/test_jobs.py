@@ -18,6 +18,7 @@ from flask import Flask
 from engine.connectors import ConnectorError
 from tests.conftest import DATA, REPO
 from tests.webapp.conftest import Api
+from tests.webapp.jobs_support import purge_broker
 from webapp import create_app
 from webapp.extensions import db
 from webapp.jobs.models import OutboxMessage
@@ -117,8 +118,7 @@ def worker(broker_app: Flask) -> Iterator[subprocess.Popen[bytes]]:
            "MOTCUA_DATABASE_URL": settings.sqlalchemy_url, "MOTCUA_BROKER_URL": settings.broker_url}
     log = Path(settings.data_dir) / "worker.log"
     # Messages other tests relayed would otherwise reach this worker.
-    with broker_app.app_context():
-        broker_app.extensions["celery"].control.purge()
+    purge_broker(broker_app)
     with log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "webapp.worker", "worker", "--pool", "solo", "--loglevel",
