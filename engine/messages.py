@@ -169,7 +169,22 @@ CATALOG: dict[str, tuple[str, str]] = {
         "access to the internal attribute '{name}' is not allowed",
     ),
     "sandbox_name": ("không được dùng '{name}'", "'{name}' is not allowed"),
-    "sandbox_statement": ("không được dùng câu lệnh {name}", "the {name} statement is not allowed"),
+    "sandbox_statement": ("không được dùng cú pháp '{name}' trong kịch bản",
+                          "the '{name}' syntax is not allowed in scripts"),
+    "sandbox_attribute": (
+        "không được dùng thuộc tính '{name}' của giá trị kiểu {type}",
+        "the attribute '{name}' of a {type} value is not allowed",
+    ),
+    "sandbox_attribute_write": ("không được gán thuộc tính '{name}'",
+                                "assigning the attribute '{name}' is not allowed"),
+    "sandbox_definition": (
+        "hàm '{name}' không được có decorator, chú thích kiểu hay tên bắt đầu bằng '_'",
+        "the function '{name}' may not have decorators, annotations or a name starting with '_'",
+    ),
+    "sandbox_empty": ("kịch bản hoặc biểu thức đang để trống", "the script or expression is empty"),
+    "sandbox_too_long": ("kịch bản quá dài (tối đa {limit} ký tự)",
+                         "the script is too long (at most {limit} characters)"),
+    "sandbox_too_deep": ("kịch bản lồng nhau quá sâu", "the script is nested too deeply"),
     "sandbox_power": (
         "số mũ phải là hằng số không quá {limit}",
         "an exponent must be a constant of at most {limit}",
@@ -181,6 +196,22 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sandbox_timeout": (
         "kịch bản chạy quá {seconds} giây và đã bị dừng",
         "the script ran longer than {seconds} s and was stopped",
+    ),
+    "sandbox_memory": (
+        "kịch bản dùng quá nhiều bộ nhớ và đã bị dừng",
+        "the script used too much memory and was stopped",
+    ),
+    "sandbox_crashed": (
+        "tiến trình chạy kịch bản đã dừng đột ngột (vượt giới hạn bộ nhớ hoặc thời gian)",
+        "the script process stopped abruptly (over its memory or time limit)",
+    ),
+    "sandbox_value_too_large": (
+        "kịch bản ghi vào hồ sơ quá nhiều dữ liệu (tối đa {limit} byte)",
+        "the script wrote too much data into the dossier (at most {limit} bytes)",
+    ),
+    "sandbox_value_type": (
+        "kịch bản tạo ra giá trị không lưu được vào hồ sơ ({detail})",
+        "the script made a value that cannot be stored in the dossier ({detail})",
     ),
     # --- runtime -------------------------------------------------------------------------
     "instance_failed": (
@@ -237,6 +268,70 @@ CATALOG: dict[str, tuple[str, str]] = {
     "field_one_of": ("{label}: hãy chọn đúng một phương án.", "{label}: choose exactly one option."),
     "field_any_of": ("{label}: chưa khớp phương án nào.", "{label}: matches none of the options."),
     "field_invalid": ("{label} không hợp lệ.", "{label} is not valid."),
+    # --- form and input bounds ---
+    "input_too_deep": (
+        "Nội dung lồng nhau quá sâu (quá {limit} cấp đối tượng/danh sách); hệ thống từ chối để tránh làm treo máy chủ.",
+        "The content is nested too deeply (more than {limit} levels of objects/lists); it is refused so that it "
+        "cannot stall the server.",
+    ),
+    "form_too_deep": (
+        "Biểu mẫu {name} lồng nhau quá sâu (quá {limit} cấp); hãy tách thành các tệp dùng chung ($ref).",
+        "The form {name} is nested too deeply (more than {limit} levels); split it into shared files ($ref).",
+    ),
+    "form_limit_too_high": (
+        "Biểu mẫu {name}, trường {field}: {keyword} = {value} vượt mức tối đa cho phép {limit}.",
+        "The form {name}, field {field}: {keyword} = {value} is above the allowed maximum of {limit}.",
+    ),
+    "form_pattern_unsupported": (
+        "Biểu mẫu {name}, trường {field}: biểu thức chính quy '{pattern}' không được hỗ trợ ({detail}). "
+        "Chỉ dùng biểu thức chạy trong thời gian tuyến tính: không tham chiếu ngược (\\1), không nhìn trước/nhìn sau "
+        "((?=, (?!, (?<=), tối đa {limit} ký tự.",
+        "The form {name}, field {field}: the regular expression '{pattern}' is not supported ({detail}). "
+        "Use only expressions that run in linear time: no backreferences (\\1), no lookaround ((?=, (?!, (?<=), "
+        "at most {limit} characters.",
+    ),
+    "form_ref_outside": (
+        "Biểu mẫu {name}, trường {field}: {keyword} '{ref}' trỏ ra ngoài gói thủ tục; chỉ được tham chiếu các tệp "
+        "trong forms/ của gói.",
+        "The form {name}, field {field}: {keyword} '{ref}' points outside the procedure package; only files under "
+        "the package's forms/ may be referred to.",
+    ),
+    "form_id_outside": (
+        "Biểu mẫu {name}, trường {field}: $id '{value}' đặt biểu mẫu ra ngoài gói thủ tục; hãy bỏ $id.",
+        "The form {name}, field {field}: $id '{value}' moves the form outside the procedure package; remove the $id.",
+    ),
+    "form_dialect_unsupported": (
+        "Biểu mẫu {name}, trường {field}: $schema '{value}' không được hỗ trợ; chỉ dùng "
+        "https://json-schema.org/draft/2020-12/schema (hoặc bỏ $schema).",
+        "The form {name}, field {field}: $schema '{value}' is not supported; use "
+        "https://json-schema.org/draft/2020-12/schema (or leave $schema out).",
+    ),
+    "form_ref_cycle": (
+        "Biểu mẫu {name}, trường {field}: các tham chiếu ({keyword}) vòng lại chính nó mà không đi sâu vào dữ liệu, "
+        "nên việc kiểm tra sẽ không bao giờ kết thúc.",
+        "The form {name}, field {field}: references ({keyword}) loop back to themselves without going into the "
+        "data, so checking would never end.",
+    ),
+    "form_unresolvable": (
+        "Biểu mẫu không dùng được: tham chiếu '{ref}' không tìm thấy; hãy báo người thiết kế thủ tục.",
+        "The form cannot be used: the reference '{ref}' cannot be found; tell the procedure's designer.",
+    ),
+    "form_too_complex": (
+        "Biểu mẫu quá phức tạp để kiểm tra (tham chiếu lồng nhau quá sâu); hãy báo người thiết kế thủ tục.",
+        "The form is too complex to check (references nest too deeply); tell the procedure's designer.",
+    ),
+    "field_too_long": (
+        "{label} quá dài: tối đa {limit} ký tự.",
+        "{label} is too long: at most {limit} characters.",
+    ),
+    "field_too_many": (
+        "{label} có quá nhiều mục: tối đa {limit}.",
+        "{label} has too many entries: at most {limit}.",
+    ),
+    "field_too_deep": (
+        "{label}: dữ liệu lồng nhau quá sâu (tối đa {limit} cấp).",
+        "{label}: the data is nested too deeply (at most {limit} levels).",
+    ),
     "type_string": ("chuỗi ký tự", "text"),
     "type_integer": ("số nguyên", "a whole number"),
     "type_number": ("số", "a number"),

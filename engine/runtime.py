@@ -39,6 +39,7 @@ from engine.connectors import (
     error_code,
 )
 from engine.forms import CompiledForm, FieldError, FormInvalid
+from engine.isolation import ScriptPool
 from engine.messages import render
 from engine.model import HUMAN_TASK_TAGS, Element
 from engine.overlay import fee_amounts
@@ -224,13 +225,18 @@ class Engine:
         script_time_limit: float = DEFAULT_TIME_LIMIT,
         sleep: Callable[[float], None] = time.sleep,
         defer_connectors: bool = False,
+        script_pool: ScriptPool | None = None,
     ):
-        """``defer_connectors``: service tasks do not call their connector during the action but
+        """``script_pool``: the processes scripts run in (default: one pool per process, see
+        :mod:`engine.isolation`).
+
+        ``defer_connectors``: service tasks do not call their connector during the action but
         wait, under way, for :meth:`finish_call` (the web app's background job makes the call)."""
         self.connectors = connectors or default_registry()
         self.calendar = calendar or WorkingCalendar()
         self.procedures = ProcedureCache(self.connectors)
-        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit, sleep, defer_connectors)
+        self.script_engine = SandboxScriptEngine(self.connectors, script_time_limit, sleep, defer_connectors,
+                                                 script_pool)
         self.serializer = StateSerializer()
 
     # --- procedures ------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """The SpiffWorkflow script engine that runs every script, condition and connector call.
 
-It routes Spiff's ``evaluate``/``execute`` through :mod:`engine.sandbox` and service tasks
-through the connector registry, passing each connector only the parameters it declares and
-calling it with its time limit and retries (:func:`engine.connectors.call_with_policy`).
+It routes every evaluation SpiffWorkflow makes, including those it sends straight to the
+engine's ``environment`` (correlation keys, completion conditions), through
+:mod:`engine.isolation`: the allow-list of :mod:`engine.sandbox`, and a separate limited
+process for anything that could loop or allocate. Service tasks go through the connector
+registry, passing each connector only the parameters it declares and calling it with its time
+limit and retries (:func:`engine.connectors.call_with_policy`).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.exceptions import WorkflowException
 
-from engine import sandbox
+from engine import isolation, sandbox
 from engine.connectors import Connector, ConnectorBpmnError, ConnectorError, ConnectorRegistry, call_with_policy
+from engine.sandbox import SandboxViolation
 
 
 class ConnectorFailed(Exception):
@@ -28,30 +34,58 @@ class ConnectorFailed(Exception):
         super().__init__(f"{name}: {code + ': ' if code else ''}{error}")
 
 
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """What SpiffWorkflow evaluates without a task (message correlation, a process's completion
+    condition) goes through the same isolation as everything else, never Python's own eval."""
+
+    def __init__(self, time_limit: float, pool: isolation.ScriptPool | None):
+        super().__init__({})
+        self.time_limit = time_limit
+        self.pool = pool
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+        try:
+            return isolation.evaluate(expression, context, external_context, time_limit=self.time_limit,
+                                      pool=self.pool)
+        except (SandboxViolation, SyntaxError, isolation.ScriptError) as err:
+            raise WorkflowException(f"Error evaluating expression '{expression}': {err}") from err
+
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
+        isolation.execute(script, context, external_context, time_limit=self.time_limit, pool=self.pool)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise WorkflowException("service calls go through SandboxScriptEngine.call_service")
+
+
 class SandboxScriptEngine(PythonScriptEngine):
     def __init__(self, connectors: ConnectorRegistry, time_limit: float = sandbox.DEFAULT_TIME_LIMIT,
-                 sleep: Callable[[float], None] = time.sleep, defer_connectors: bool = False):
-        super().__init__()
+                 sleep: Callable[[float], None] = time.sleep, defer_connectors: bool = False,
+                 pool: isolation.ScriptPool | None = None):
+        super().__init__(environment=SandboxEnvironment(time_limit, pool))
         self.connectors = connectors
         self.time_limit = time_limit
+        self.pool = pool  # None: the process's default pool (engine.isolation.default_pool)
         self.sleep = sleep  # between a connector's retries; tests record instead of waiting
         # True in the web app: service tasks wait for a background job to call their connector.
         self.defer_connectors = defer_connectors
 
     def validate(self, expression: str) -> None:
         # DMN relies on a SyntaxError here to decide whether a cell needs "==" in front.
-        sandbox.compile_checked(expression, "exec")
+        if expression.strip():
+            sandbox.compile_checked(expression, "exec")
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         try:
-            return sandbox.evaluate(expression, task.data, external_context, time_limit=self.time_limit)
+            return isolation.evaluate(expression, task.data, external_context, time_limit=self.time_limit,
+                                      pool=self.pool)
         except Exception as err:
             message = f"Error evaluating expression '{expression}'"
             raise WorkflowTaskException(message, task=task, exception=err) from err
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
         try:
-            sandbox.execute(script, task.data, external_context, time_limit=self.time_limit)
+            isolation.execute(script, task.data, external_context, time_limit=self.time_limit, pool=self.pool)
         except Exception as err:
             line = getattr(err, "line", 0) or _script_line(err)
             raise WorkflowTaskException(

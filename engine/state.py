@@ -21,8 +21,6 @@ Layout (``format`` ``motcua-state-2``)::
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, SafeUUID
 
@@ -37,11 +35,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.values import ORJSON_OPTIONS
+from engine.values import TAG as _TAG
+from engine.values import decode_tree as _decode_tree
+from engine.values import encode_default as _encode
+
 STATE_FORMAT = "motcua-state-2"
-_TAG = "$type"
-# Dates and times go through _encode so they come back as dates, not strings; dictionary
-# keys that are not strings are written as strings, as the json module does.
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+_ORJSON_OPTIONS = ORJSON_OPTIONS  # dates through _encode, non-string keys as strings (engine/values.py)
 # Only finished tasks are stored as a delta: nothing changes their data again, so after
 # loading they may share unchanged values with their parent.
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
@@ -50,46 +50,6 @@ _ROW_CACHE = "_motcua_state_row"
 
 class StateError(ValueError):
     """The stored state cannot be read (unknown format, or a spec that does not match)."""
-
-
-def _encode(value: Any) -> Any:
-    """JSON for the values the C encoder cannot handle; called only for those."""
-    if isinstance(value, datetime):
-        return {_TAG: "datetime", "value": value.isoformat()}
-    if isinstance(value, date):
-        return {_TAG: "date", "value": value.isoformat()}
-    if isinstance(value, time):
-        return {_TAG: "time", "value": value.isoformat()}
-    if isinstance(value, timedelta):
-        return {_TAG: "timedelta", "value": value.total_seconds()}
-    if isinstance(value, Decimal):
-        return {_TAG: "decimal", "value": str(value)}
-    if isinstance(value, UUID):
-        return {_TAG: "uuid", "value": str(value)}
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"cannot store a value of type {type(value).__name__} in the instance state")
-
-
-_DECODERS = {
-    "datetime": datetime.fromisoformat,
-    "date": date.fromisoformat,
-    "time": time.fromisoformat,
-    "timedelta": lambda v: timedelta(seconds=v),
-    "decimal": Decimal,
-    "uuid": UUID,
-}
-
-
-def _decode_tree(value: Any) -> Any:
-    if isinstance(value, dict):
-        tag = value.get(_TAG)
-        if tag in _DECODERS:
-            return _DECODERS[tag](value["value"])
-        return {k: _decode_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode_tree(v) for v in value]
-    return value
 
 
 def _uuid(text: str) -> UUID:
