@@ -12,7 +12,7 @@ from devoidc.provider import create_provider_app, demo_people, subject_for
 from devoidc.server import RunningProvider, start_in_thread
 
 DEV_CLIENT_ID = "motcua-dev"
-DEV_CLIENT_SECRET = "motcua-dev-not-secret"  # a development value, like MOTCUA_SECRET_KEY's default
+DEV_CLIENT_SECRET = "motcua-dev-not-secret"  # public: the app accepts it only with an issuer on this machine
 
 __all__ = ["DEV_CLIENT_ID", "DEV_CLIENT_SECRET", "RunningProvider", "create_provider_app", "demo_people",
            "start_in_thread", "subject_for"]

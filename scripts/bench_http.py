@@ -34,6 +34,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -551,7 +552,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def bench(args: argparse.Namespace, data_dir: Path) -> None:
     declaration = json.loads(SAMPLE.read_text("utf-8"))
-    env = {**os.environ, "MOTCUA_DATABASE_URL": args.database_url, "MOTCUA_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "MOTCUA_DATABASE_URL": args.database_url, "MOTCUA_DATA_DIR": str(data_dir),
+           "MOTCUA_SECRET_KEY": secrets.token_urlsafe(48)}  # gunicorn refuses to start without one
     env.pop("MOTCUA_LIBRARY", None)  # the repository's own library
     say(f"-- database {make_url(args.database_url).render_as_string(hide_password=True)} (reset)")
     prepare_database(args.database_url)

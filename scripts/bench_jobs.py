@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -158,7 +159,8 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="motcua-bench-jobs-"))
     fresh_postgres_database(args.database_url)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MOTCUA_DATA_DIR": str(data_dir),
-           "MOTCUA_DATABASE_URL": args.database_url, "MOTCUA_BROKER_URL": args.redis}
+           "MOTCUA_DATABASE_URL": args.database_url, "MOTCUA_BROKER_URL": args.redis,
+           "MOTCUA_SECRET_KEY": secrets.token_urlsafe(48)}  # the workers refuse to start without one
     app = create_app(settings=Settings.from_env(env))
     upgrade_database(app)
     say(f"database {make_url(args.database_url).render_as_string(hide_password=True)}, broker {args.redis}, "

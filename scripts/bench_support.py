@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,8 @@ def seeded_app(database_url: str, name: str, *, communes: int) -> tuple[Flask, P
     fresh_postgres_database(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix=f"motcua-bench-{name}-"))
     app = create_app(settings=Settings.from_env({"MOTCUA_DATABASE_URL": database_url,
-                                                 "MOTCUA_DATA_DIR": str(data_dir)}))
+                                                 "MOTCUA_DATA_DIR": str(data_dir),
+                                                 "MOTCUA_SECRET_KEY": secrets.token_urlsafe(48)}))
     upgrade_database(app)
     with app.app_context():
         seed()

@@ -9,6 +9,7 @@ smallest N: near 1 means beat never reads the waiting timers.
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 import time
 from datetime import timedelta
@@ -31,7 +32,7 @@ DUE = 100
 def tick_ms(waiting: int, rounds: int) -> float:
     best = float("inf")
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings.from_env({"MOTCUA_DATA_DIR": folder,
+        settings = Settings.from_env({"MOTCUA_DATA_DIR": folder, "MOTCUA_SECRET_KEY": secrets.token_urlsafe(48),
                                       "MOTCUA_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.db'}"})
         app = create_app({"TESTING": True}, settings=settings)
         upgrade_database(app)

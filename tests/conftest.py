@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ from engine.runtime import Engine
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
+# Apps refuse to start without a real MOTCUA_SECRET_KEY: tests use one made for this run.
+TEST_SECRET_KEY = secrets.token_urlsafe(48)
+SECRET = {"MOTCUA_SECRET_KEY": TEST_SECRET_KEY}  # Settings.from_env({**SECRET, ...})
 
 
 @pytest.fixture(scope="session")

@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 from flask import Flask
 
 from engine.runtime import Engine
 from webapp.extensions import db, migrate
 from webapp.jobs import init_celery
-from webapp.settings import Settings
+from webapp.secret_key import how_to_fix, key_problem
+from webapp.settings import Settings, SettingsError
+
+# gunicorn's "App failed to load" status: its master stops instead of restarting the workers
+# forever; for Celery or a script it is just another non-zero exit.
+EXIT_BAD_SETTINGS = 4
 
 
 def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    """The app. Without ``settings`` (gunicorn, Celery, scripts) it comes from the MOTCUA_*
+    environment, and a setting it cannot run with (an unset or public MOTCUA_SECRET_KEY, a real
+    gateway without its secret) ends the process with the message, no traceback. With
+    ``settings`` (tests, the command line) such a setting raises SettingsError."""
+    if settings is not None:
+        return _build(config, settings)
+    try:
+        return _build(config, Settings.from_env())
+    except SettingsError as err:
+        _refuse(err)
+
+
+def _refuse(err: SettingsError) -> NoReturn:
+    print(f"motcua: refusing to start: {err}", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_BAD_SETTINGS)
+
+
+def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     app = Flask(__name__, instance_path=str(settings.data_dir))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.config.update(settings.flask_config())
     if config:
         app.config.update(config)
+    problem = key_problem(app.config.get("SECRET_KEY"))  # config may have replaced the settings' key
+    if problem:
+        raise SettingsError(how_to_fix(problem))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.migrations_dir))
     # One engine per process: it caches every compiled procedure version.

@@ -13,13 +13,18 @@
     motcua signing init                            demo CA and unit certificates (or check real keys); fingerprints
     motcua verify-pdf FILE [--trust PEM]           check a signed PDF (exit 0 valid, 1 invalid, 2 unreadable)
 
-Settings come from MOTCUA_* environment variables (webapp/settings.py).
+Settings come from MOTCUA_* environment variables (webapp/settings.py). The command line is the
+embedded demo: without MOTCUA_SECRET_KEY, `serve` makes a random key once and keeps it in
+MOTCUA_DATA_DIR/secret_key (0600) for the next start and for the worker and beat it starts;
+the other commands use that key when it is there, else a throwaway one (they serve no sessions).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import secrets
 import subprocess
 import sys
 import time
@@ -39,6 +44,8 @@ from webapp.accounts.passwords import WeakPassword, hash_password
 from webapp.extensions import db
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
+from webapp.secret_key import stored_key
+from webapp.settings import Settings, SettingsError, data_dir_from
 from webapp.signing import cli as signing_cli
 
 
@@ -302,14 +309,17 @@ def _start_background(app: Flask) -> list[subprocess.Popen[bytes]]:
     # processes at the same moment.
     with celery.connection_for_write() as connection:
         Queue("celery", Exchange("celery", type="direct"), routing_key="celery")(connection.default_channel).declare()
-    schedule = app.config["MOTCUA_SETTINGS"].data_dir / "beat-schedule"
+    settings = app.config["MOTCUA_SETTINGS"]
+    schedule = settings.data_dir / "beat-schedule"
     _out("==> Background jobs: a Celery worker and beat (broker: MOTCUA_BROKER_URL or a SQLite file)")
     base = [sys.executable, "-m", "celery", "-A", "webapp.worker"]
+    # They build the app from the environment, which refuses to start without a key: give them ours.
+    env = {**os.environ, "MOTCUA_SECRET_KEY": settings.secret_key}
     return [
         subprocess.Popen([*base, "worker", "--pool", "solo", "--loglevel", "WARNING", "--without-mingle",
-                          "--without-gossip"], preexec_fn=_die_with_parent),
+                          "--without-gossip"], env=env, preexec_fn=_die_with_parent),
         subprocess.Popen([*base, "beat", "--schedule", str(schedule), "--loglevel", "WARNING"],
-                         preexec_fn=_die_with_parent),
+                         env=env, preexec_fn=_die_with_parent),
     ]
 
 
@@ -393,7 +403,23 @@ def main(argv: list[str] | None = None) -> int:
     if needs_three and not all((args.username, args.name, args.kind)):
         _out("error: missing arguments")
         return 2
-    return int(web(create_app(), args))
+    try:
+        app = create_app(settings=embedded_settings(serving=args.command == "serve"))
+    except SettingsError as err:
+        print(f"motcua: refusing to start: {err}", file=sys.stderr, flush=True)
+        return 2
+    return int(web(app, args))
+
+
+def embedded_settings(*, serving: bool, env: dict[str, str] | None = None) -> Settings:
+    """The environment's settings; an unset MOTCUA_SECRET_KEY means the demo's stored key. A key
+    that is set is used as it is, so a short or public one is refused here too."""
+    env = dict(os.environ if env is None else env)
+    if not env.get("MOTCUA_SECRET_KEY"):
+        key = stored_key(data_dir_from(env), create=serving)
+        # No stored key and not serving: a key nobody keeps, as nothing this command signs outlives it.
+        env["MOTCUA_SECRET_KEY"] = key or secrets.token_urlsafe(48)
+    return Settings.from_env(env)
 
 
 if __name__ == "__main__":

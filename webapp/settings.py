@@ -11,7 +11,13 @@ MOTCUA_PROVINCE_NAME      the province as printed at the top left of the desk fo
                           Default: the name of the receiving unit's parent unit
 MOTCUA_PDF_TEMPLATES      a folder of desk-form templates (mau_01.yaml ... mau_07.yaml) that replace the
                           built-in ones in webapp/pdf/templates/ file by file. Default: none (built-in only)
-MOTCUA_SECRET_KEY         session signing key. Default: a development-only value (never in production)
+MOTCUA_SECRET_KEY         signs every session cookie (officers, citizens): whoever knows it can sign in as anyone.
+                          REQUIRED: a random value of 32+ bytes, the same for web, workers and beat, e.g.
+                          python -c "import secrets; print(secrets.token_urlsafe(48))". gunicorn, Celery and
+                          create_app() refuse to start when it is unset, short or a development value from
+                          this repository. No default, except on the `motcua` command line (the embedded demo):
+                          there an unset key means the random one `motcua serve` keeps in
+                          MOTCUA_DATA_DIR/secret_key (mode 0600, made on the first start, reused afterwards)
 MOTCUA_DOSSIER_CODE       dossier code format (Python format string over unit, date, seq).
                           Default: {unit}-{date:%Y%m%d}-{seq:07d}  e.g. G09.20-20260609-0092637
 MOTCUA_MAX_UPLOAD_MB      largest request body accepted (uploads, package zips). Default: 25
@@ -32,7 +38,7 @@ MOTCUA_OIDC_ISSUER        OpenID Connect issuer for citizen login (discovery: IS
                           Production: the national identity (VNeID) gateway's https issuer
 MOTCUA_OIDC_CLIENT_ID     client id registered with the issuer. Default (local provider only): motcua-dev
 MOTCUA_OIDC_CLIENT_SECRET client secret. Default (local provider only): a development value; unset for a
-                          public client (PKCE only)
+                          public client (PKCE only). Refused with a remote issuer when it is a development value
 MOTCUA_OIDC_SCOPES        scopes asked for; must include openid. Default: "openid profile"
 MOTCUA_OIDC_REDIRECT_URI  callback URL registered with the issuer, when behind a proxy.
                           Default: built from the request (.../dang-nhap/callback)
@@ -48,7 +54,8 @@ MOTCUA_PAYMENT_URL        the payment gateway's payment page (https). Default: t
                           mounted at /cong-thanh-toan-gia-lap/ (a path means: the fake, inside this app)
 MOTCUA_PAYMENT_MERCHANT   merchant code the gateway issued. Default (local fake only): MOTCUA-DEV
 MOTCUA_PAYMENT_SECRET     shared HMAC secret the gateway issued (16+ characters). Default (local fake only):
-                          a development value
+                          a development value. A real (https) MOTCUA_PAYMENT_URL refuses to start without one
+                          of its own
 MOTCUA_PAYMENT_MAX_AGE    seconds a signed gateway answer stays acceptable. Default: 900
 MOTCUA_SIGNING_DIR        folder with each unit's signing key as <UNIT CODE>.p12 (key, certificate, chain from a
                           licensed CA) and ca.pem, the root certificate(s) trusted when verifying signatures.
@@ -68,21 +75,27 @@ MOTCUA_KHO_DU_LIEU_URL    the citizen data store API (kho_du_lieu.*: push result
                           MOTCUA_DATA_DIR/fakes/kho-du-lieu/ (shared by the web app and the workers)
 MOTCUA_KHO_DU_LIEU_TOKEN  bearer token for it. Default: none
 MOTCUA_DVCQG_URL          national public service portal sync API (cong_dvc_quoc_gia.*). Default: the local fake
-MOTCUA_DVCQG_CLIENT_ID, MOTCUA_DVCQG_SECRET   the province's client credentials at the portal (step 1: token)
+MOTCUA_DVCQG_CLIENT_ID, MOTCUA_DVCQG_SECRET   the province's client credentials at the portal (step 1: token);
+                          required with MOTCUA_DVCQG_URL, and never the local fake's development secret
 MOTCUA_DVCQG_UNIT         the unit code the portal knows this system by. Default: H41.15
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.messaging import SmtpSettings
+from webapp.secret_key import how_to_fix, key_problem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CODE_FORMAT = "{unit}-{date:%Y%m%d}-{seq:07d}"
+
+
+class SettingsError(ValueError):
+    """A setting the product cannot run with: processes refuse to start and say what to set."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,9 @@ class OutsideSystem:
     """Where a connector family's real system answers; no URL means its local fake."""
 
     url: str | None = None
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     client_id: str | None = None
-    secret: str | None = None
+    secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,7 @@ class Settings:
     database_url: str | None
     data_dir: Path
     library: Path
-    secret_key: str
+    secret_key: str = field(repr=False)  # never in a log line or a traceback's locals
     dossier_code_format: str = DEFAULT_CODE_FORMAT
     max_upload_mb: int = 25
     token_days: int = 30
@@ -134,9 +147,9 @@ class Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("MOTCUA_DATABASE_URL") or None,
-            data_dir=Path(env.get("MOTCUA_DATA_DIR") or REPO_ROOT / "instance").resolve(),
+            data_dir=data_dir_from(env),
             library=Path(env.get("MOTCUA_LIBRARY") or REPO_ROOT),
-            secret_key=env.get("MOTCUA_SECRET_KEY", "dev-only-not-secret"),
+            secret_key=env.get("MOTCUA_SECRET_KEY") or "",  # no default: __post_init__ refuses it
             dossier_code_format=env.get("MOTCUA_DOSSIER_CODE") or DEFAULT_CODE_FORMAT,
             max_upload_mb=int(env.get("MOTCUA_MAX_UPLOAD_MB") or 25),
             token_days=int(env.get("MOTCUA_TOKEN_DAYS") or 30),
@@ -167,11 +180,14 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.deadline_warn_days < 0:
-            raise ValueError("MOTCUA_DEADLINE_WARN_DAYS must be 0 or more working days")
+            raise SettingsError("MOTCUA_DEADLINE_WARN_DAYS must be 0 or more working days")
         if min(self.timer_poll_seconds, self.timer_lease_seconds, self.deadline_scan_seconds,
                self.quality_refresh_seconds) <= 0:
-            raise ValueError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS, MOTCUA_DEADLINE_SCAN_SECONDS "
+            raise SettingsError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS, MOTCUA_DEADLINE_SCAN_SECONDS "
                              "and MOTCUA_QUALITY_REFRESH_SECONDS must be more than 0 seconds")
+        problem = key_problem(self.secret_key)
+        if problem:
+            raise SettingsError(how_to_fix(problem))
 
     @property
     def mailbox_dir(self) -> Path:
@@ -215,6 +231,10 @@ class Settings:
             "MOTCUA_LIBRARY": self.library,
             "MOTCUA_PUBLIC_URL": self.public_url,
         }
+
+
+def data_dir_from(env: dict[str, str]) -> Path:
+    return Path(env.get("MOTCUA_DATA_DIR") or REPO_ROOT / "instance").resolve()
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

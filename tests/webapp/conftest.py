@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
+from tests.conftest import SECRET
 from webapp import create_app
 from webapp.cli import upgrade_database
 from webapp.extensions import db
@@ -41,6 +42,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     if TEST_DB_URL:
         _reset_postgres(TEST_DB_URL)
     settings = Settings.from_env({
+        **SECRET,
         "MOTCUA_DATA_DIR": str(data_dir),
         "MOTCUA_DATABASE_URL": TEST_DB_URL or f"sqlite:///{data_dir / 'test.db'}",
         "MOTCUA_MAX_UPLOAD_MB": "12",

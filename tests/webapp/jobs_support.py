@@ -86,6 +86,7 @@ class Workers:
         self.app = app
         settings = app.config["MOTCUA_SETTINGS"]
         self.env = {"PATH": "/usr/bin:/bin", "MOTCUA_DATA_DIR": str(settings.data_dir),
+                    "MOTCUA_SECRET_KEY": settings.secret_key,  # the workers build their app from the environment
                     "MOTCUA_DATABASE_URL": settings.sqlalchemy_url, "MOTCUA_BROKER_URL": settings.broker_url,
                     "MOTCUA_TEST_GATEWAY": str(gateway.folder), "MOTCUA_TEST_POST": str(post_folder(gateway))}
         self.log = Path(settings.data_dir) / "gateway-worker.log"

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SECRET
 from webapp import create_app
 from webapp.settings import Settings
 
 
 @pytest.fixture()
 def client(tmp_path: Path):
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path)})
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path)})
     app = create_app({"TESTING": True}, settings=settings)
     return app.test_client()
 

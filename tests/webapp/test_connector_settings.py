@@ -14,6 +14,7 @@ import pytest
 
 from engine.connectors import ConnectorBpmnError, call_with_policy, default_registry
 from engine.http_connector import HttpConnector
+from tests.conftest import SECRET
 from webapp.connectors import ConnectorSettingsError, configure
 from webapp.settings import Settings
 
@@ -54,7 +55,7 @@ def api() -> Iterator[str]:
 
 
 def settings(**env: str) -> Settings:
-    return Settings.from_env({"MOTCUA_DATA_DIR": str(Path("/tmp")), **env})
+    return Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(Path("/tmp")), **env})
 
 
 SHIPMENT = {"ma_ho_so": "H41.15-20260608-0001", "nguoi_nhan": "Trần Thị Bình", "so_dien_thoai": "0987654321",

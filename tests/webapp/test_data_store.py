@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from engine.connectors import ConnectorError, FakeControls, RetryPolicy
 from engine.data_store import FakeDataStore
 from engine.http_connector import HttpConnector
+from tests.conftest import SECRET
 from tests.webapp import jobs_support
 from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import Workers, wait_for
@@ -285,7 +286,7 @@ def test_settings_point_the_store_at_the_real_system(tmp_path: Any) -> None:
     from engine.connectors import default_registry
 
     registry = default_registry()
-    replaced = configure(registry, Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path),
+    replaced = configure(registry, Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path),
                                                       "MOTCUA_KHO_DU_LIEU_URL": "https://kho.example.gov.vn/api",
                                                       "MOTCUA_KHO_DU_LIEU_TOKEN": "t0k3n"}))
     assert replaced == ["kho_du_lieu.luu_giay_to", "kho_du_lieu.lay_giay_to", "kho_du_lieu.tai_giay_to"]
@@ -294,7 +295,7 @@ def test_settings_point_the_store_at_the_real_system(tmp_path: Any) -> None:
     assert fetch.endpoint.token == "t0k3n" and fetch.max_answer_bytes > 13 * 1024 * 1024  # a 10 MB document fits
     assert registry.get("kho_du_lieu.lay_giay_to").max_answer_bytes == 1024 * 1024
     local = default_registry()
-    configure(local, Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path)}))
+    configure(local, Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path)}))
     assert local.get("kho_du_lieu.luu_giay_to").store.folder == tmp_path.resolve() / "fakes" / "kho-du-lieu"
     assert not (tmp_path / "fakes").exists()  # made on first use only
 

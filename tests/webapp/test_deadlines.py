@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.runtime import VN_TZ
-from tests.conftest import DATA
+from tests.conftest import DATA, SECRET
 from tests.webapp.conftest import Api
 from tests.webapp.test_workspace import _csrf, _login
 from webapp.accounts.models import Account
@@ -129,4 +129,4 @@ def test_metrics_count_the_overdue_dossiers(api: Api, app: Flask, client: FlaskC
                                              ("MOTCUA_TIMER_POLL_SECONDS", "0")])
 def test_a_wrong_setting_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
-        Settings.from_env({name: value})
+        Settings.from_env({**SECRET, name: value})

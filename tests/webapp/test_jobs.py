@@ -114,7 +114,7 @@ def broker_app(request: pytest.FixtureRequest, app: Flask, seeded: dict) -> Iter
 def worker(broker_app: Flask) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the same database and broker as the test app."""
     settings = broker_app.config["MOTCUA_SETTINGS"]
-    env = {"PATH": "/usr/bin:/bin", "MOTCUA_DATA_DIR": str(settings.data_dir),
+    env = {"PATH": "/usr/bin:/bin", "MOTCUA_DATA_DIR": str(settings.data_dir), "MOTCUA_SECRET_KEY": settings.secret_key,
            "MOTCUA_DATABASE_URL": settings.sqlalchemy_url, "MOTCUA_BROKER_URL": settings.broker_url}
     log = Path(settings.data_dir) / "worker.log"
     # Messages other tests relayed would otherwise reach this worker.

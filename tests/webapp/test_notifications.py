@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from engine.connectors import ConnectorError
 from engine.messaging import FakeZaloOa, SmtpMailer, SmtpSettings
-from tests.conftest import DATA
+from tests.conftest import DATA, SECRET
 from tests.live_server import LiveServer, embedded_env, free_port, motcua
 from tests.webapp.conftest import Api
 from webapp.accounts.models import Account
@@ -373,7 +373,7 @@ def test_the_demo_mailbox_is_off_outside_the_embedded_default(tmp_path: Path) ->
     from webapp import create_app
     from webapp.settings import Settings
 
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SMTP_HOST": "smtp.tinh.gov.vn"})
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SMTP_HOST": "smtp.tinh.gov.vn"})
     assert not settings.demo_mailbox and settings.smtp.port == 587 and settings.smtp.starttls
     production = create_app({"TESTING": True}, settings=settings)
     assert production.test_client().get("/hop-thu-gia-lap").status_code == 404

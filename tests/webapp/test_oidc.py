@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 
 from devoidc import RunningProvider, demo_people, start_in_thread
 from devoidc.provider import ProviderState
+from tests.conftest import SECRET
 from webapp import create_app
 from webapp.accounts.models import Account
 from webapp.accounts.oidc import (
@@ -69,7 +70,8 @@ def provider() -> Iterator[RunningProvider]:
 def _build_app(app: Flask, issuer: str) -> Flask:
     """A second app on the test database (the session ``app`` has served requests: no new blueprints)."""
     base = app.config["MOTCUA_SETTINGS"]
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(base.data_dir), "MOTCUA_DATABASE_URL": base.sqlalchemy_url})
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(base.data_dir),
+                                  "MOTCUA_DATABASE_URL": base.sqlalchemy_url})
     new = create_app({"TESTING": True, "MOTCUA_OIDC_ISSUER": issuer, "MOTCUA_OIDC_CLIENT_ID": CLIENT_ID,
                       "MOTCUA_OIDC_CLIENT_SECRET": CLIENT_SECRET}, settings=settings)
     if EXTENSION not in new.extensions:  # not wired into create_app yet

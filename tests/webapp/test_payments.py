@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from devpay import GatewayState
 from engine.payments import RESULT_FIELDS, signed
-from tests.conftest import DATA
+from tests.conftest import DATA, SECRET
 from tests.webapp.conftest import Api
 from tests.webapp.test_concurrency import run_together
 from tests.webapp.test_portal import _sign_in
@@ -390,7 +390,7 @@ def test_a_real_gateway_needs_https_a_merchant_and_its_own_secret(env: dict, mes
 
 
 def test_the_fake_gateway_never_runs_beside_a_real_identity_gateway(tmp_path) -> None:  # noqa: ANN001
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path)})
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path)})
     production = {"TESTING": True, "MOTCUA_OIDC_ISSUER": "https://sso.example.gov.vn",
                   "MOTCUA_OIDC_CLIENT_ID": "motcua-ninh-binh"}
     off = create_app(production, settings=settings)  # no payment gateway configured: online payment is off

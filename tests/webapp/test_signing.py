@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
 from engine.runtime import VN_TZ
+from tests.conftest import SECRET
 from webapp.cli import main
 from webapp.results.document import ResultContent, render
 from webapp.settings import Settings
@@ -77,7 +78,7 @@ def test_a_unit_code_cannot_name_a_path(store: KeyStore) -> None:
 
 
 def test_a_production_folder_never_gets_generated_keys(tmp_path: Path) -> None:
-    real = KeyStore.from_settings(Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path / "data"),
+    real = KeyStore.from_settings(Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path / "data"),
                                                      "MOTCUA_SIGNING_DIR": str(tmp_path / "keys")}))
     assert not real.demo
     with pytest.raises(SigningKeyMissing, match=r"H41\.01\.01\.p12"):
@@ -97,7 +98,7 @@ def test_real_unit_keys_are_password_protected_p12_files(tmp_path: Path, store: 
                                                       serialization.BestAvailableEncryption(b"mat-khau-that"))
     (folder / f"{UNIT[0]}.p12").write_bytes(encrypted)
     (folder / CA_CERT).write_bytes((store.folder / CA_CERT).read_bytes())
-    real = KeyStore.from_settings(Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR":
+    real = KeyStore.from_settings(Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR":
                                                      str(folder), "MOTCUA_SIGNING_PASSWORD": "mat-khau-that"}))
     pdf = sign_pdf(_document(), real.unit_key(*UNIT), reason="r", location="l")
     assert verify(pdf, real.trust_roots()).valid

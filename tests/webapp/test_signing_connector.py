@@ -27,6 +27,7 @@ from engine.connectors import ConnectorError, ConnectorTimeout, RetryPolicy, def
 from engine.http_connector import HttpConnector
 from engine.runtime import VN_TZ
 from engine.signature import NAME, FakeSigningService, HeldKey
+from tests.conftest import SECRET
 from tests.webapp.conftest import Api
 from tests.webapp.test_result_pdf import _approved
 from webapp.accounts.models import Account
@@ -272,7 +273,7 @@ def _production_folder(demo: KeyStore, folder: Path) -> Path:
 def test_the_http_twin_signs_with_certificates_only_in_the_signing_folder(
         demo: KeyStore, signing_api: str, tmp_path: Path) -> None:
     folder = _production_folder(demo, tmp_path / "keys")
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR": str(folder),
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR": str(folder),
                                   "MOTCUA_KY_SO_URL": signing_api, "MOTCUA_KY_SO_TOKEN": "t0k3n"})
     registry = default_registry()
     assert configure(registry, settings) == [NAME]
@@ -290,7 +291,7 @@ def test_the_http_twin_signs_with_certificates_only_in_the_signing_folder(
 
 def test_the_http_twin_passes_a_refusal_on_as_permanent(demo: KeyStore, signing_api: str, tmp_path: Path) -> None:
     folder = _production_folder(demo, tmp_path / "keys")
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR": str(folder),
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR": str(folder),
                                   "MOTCUA_KY_SO_URL": signing_api})
     registry = default_registry()
     configure(registry, settings)
@@ -301,10 +302,10 @@ def test_the_http_twin_passes_a_refusal_on_as_permanent(demo: KeyStore, signing_
 
 
 def test_remote_signing_needs_the_units_certificates(tmp_path: Path) -> None:
-    settings = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_KY_SO_URL": "https://ca.example.vn/sign"})
+    settings = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_KY_SO_URL": "https://ca.example.vn/sign"})
     with pytest.raises(ConnectorSettingsError, match="MOTCUA_SIGNING_DIR"):
         configure(default_registry(), settings)
-    plain = Settings.from_env({"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR": str(tmp_path),
+    plain = Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_SIGNING_DIR": str(tmp_path),
                                "MOTCUA_KY_SO_URL": "http://ca.example.vn/sign"})
     with pytest.raises(ConnectorSettingsError, match="MOTCUA_KY_SO_URL must be an https URL"):
         configure(default_registry(), plain)

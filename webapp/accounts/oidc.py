@@ -39,7 +39,9 @@ from webapp.accounts import service as accounts
 from webapp.accounts.models import Account
 from webapp.audit.service import record
 from webapp.extensions import db
+from webapp.secret_key import PUBLIC_VALUES
 from webapp.security import csrf_token
+from webapp.settings import SettingsError
 
 DEFAULT_ISSUER = "http://127.0.0.1:5001"  # the local provider started by `motcua serve`
 DEFAULT_SCOPES = "openid profile"
@@ -59,7 +61,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("oidc", __name__)
 
 
-class OidcConfigError(ValueError):
+class OidcConfigError(SettingsError):
     pass
 
 
@@ -108,6 +110,9 @@ def oidc_settings(env: Mapping[str, str] | None = None) -> OidcSettings:
     secret = env.get("MOTCUA_OIDC_CLIENT_SECRET")
     if secret is None and local and client_id == LOCAL_CLIENT_ID:
         secret = LOCAL_CLIENT_SECRET
+    if not local and secret and secret.strip() in PUBLIC_VALUES:
+        raise OidcConfigError("MOTCUA_OIDC_CLIENT_SECRET is a public development value; a remote issuer needs "
+                              "the secret it issued to this client (or none, for a public client)")
     scopes = " ".join((env.get("MOTCUA_OIDC_SCOPES") or DEFAULT_SCOPES).split())
     if "openid" not in scopes.split():
         raise OidcConfigError("MOTCUA_OIDC_SCOPES must include openid")

@@ -15,7 +15,8 @@ from engine.national_portal import FakeNationalPortal, PortalClient, portal_conn
 from engine.post import FakePostOffice, PostShipment, PostTracking
 from engine.signature import NAME as SIGN_DIGEST
 from engine.signature import FakeSigningService
-from webapp.settings import OutsideSystem, Settings
+from webapp.secret_key import PUBLIC_VALUES
+from webapp.settings import OutsideSystem, Settings, SettingsError
 from webapp.signing.keys import KeyStore
 from webapp.signing.remote import local_service
 
@@ -24,7 +25,7 @@ JUDICIAL_RECORDS = ("ly_lich_tu_phap.xac_minh",)
 DATA_STORE = ("kho_du_lieu.luu_giay_to", "kho_du_lieu.lay_giay_to", "kho_du_lieu.tai_giay_to")
 
 
-class ConnectorSettingsError(ValueError):
+class ConnectorSettingsError(SettingsError):
     """A connector setting that cannot work; the app refuses to start with it."""
 
 
@@ -54,6 +55,9 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
     if portal.url is not None:
         if not (portal.client_id and portal.secret):
             raise ConnectorSettingsError("MOTCUA_DVCQG_URL needs MOTCUA_DVCQG_CLIENT_ID and MOTCUA_DVCQG_SECRET")
+        if portal.secret.strip() in PUBLIC_VALUES:  # the fake's own, in engine/national_portal.py
+            raise ConnectorSettingsError("MOTCUA_DVCQG_SECRET is a public development value; set the secret "
+                                         "the national portal issued to the province")
         client = PortalClient(HttpPortalApi(_endpoint(portal, "MOTCUA_DVCQG_URL")), portal.client_id, portal.secret)
         for connector in portal_connectors(client, settings.national_portal_unit):
             registry.register(connector)

@@ -19,16 +19,18 @@ from flask import Flask, current_app
 
 from engine.payments import DEFAULT_MAX_AGE, PaymentGateway, SignedRedirectGateway
 from webapp.accounts import oidc
+from webapp.secret_key import PUBLIC_VALUES
+from webapp.settings import SettingsError
 
 LOCAL_URL = "/cong-thanh-toan-gia-lap/"  # a path on this site: the fake, mounted here
 LOCAL_MERCHANT = "MOTCUA-DEV"
-LOCAL_SECRET = "motcua-dev-payment-not-secret"  # a development value, like MOTCUA_SECRET_KEY's default
+LOCAL_SECRET = "motcua-dev-payment-not-secret"  # public: only ever accepted by the fake mounted here
 EXTENSION = "motcua_payments"
 
 log = logging.getLogger(__name__)
 
 
-class PaymentConfigError(ValueError):
+class PaymentConfigError(SettingsError):
     pass
 
 
@@ -45,7 +47,7 @@ def gateway_from(env: Mapping[str, str]) -> SignedRedirectGateway:
     secret = env.get("MOTCUA_PAYMENT_SECRET") or (LOCAL_SECRET if local else "")
     if not merchant:
         raise PaymentConfigError("MOTCUA_PAYMENT_MERCHANT is required with a real gateway")
-    if not local and (len(secret) < 16 or secret == LOCAL_SECRET):
+    if not local and (len(secret) < 16 or secret.strip() in PUBLIC_VALUES):
         raise PaymentConfigError("MOTCUA_PAYMENT_SECRET must be the secret the gateway issued (16+ characters)")
     raw_age = env.get("MOTCUA_PAYMENT_MAX_AGE") or str(DEFAULT_MAX_AGE)
     if not (raw_age.isdigit() and 30 <= int(raw_age) <= 86400):
