@@ -13,12 +13,14 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
+from engine import safe_parse
 from engine.compiler import validate_package
 from engine.connectors import default_registry
 from engine.forms import FormInvalid
 from engine.package import PackageReadError, PackageSource, is_library, overlay_provinces, read_package
 from engine.problems import PackageInvalid
 from engine.runtime import Advance, Engine
+from engine.safe_parse import InputTooDeep
 from engine.statuses import DossierStatus
 
 
@@ -86,7 +88,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         return 1
     samples: dict[str, deque[tuple[str, Any]]] = defaultdict(deque)
     for file in args.data:
-        samples[Path(file).name.split(".")[0]].append((file, json.loads(Path(file).read_text("utf-8"))))
+        try:
+            sample = safe_parse.load_json(Path(file).read_bytes())
+        except InputTooDeep as err:
+            _out(f"error: {file}: {err.message(args.lang)}")
+            return 1
+        except (OSError, ValueError) as err:  # unreadable, not UTF-8, not JSON
+            _out(f"error: {file}: {err}")
+            return 1
+        samples[Path(file).name.split(".")[0]].append((file, sample))
     engine = Engine()
     try:
         procedure = engine.load(source)

@@ -5,26 +5,57 @@ under a fixed, fake base URI, so a relative ``$ref`` such as ``../common/nguoi.s
 resolves to another document of the same package and never to the network.
 Errors come back as ``{path, message}`` with dotted paths and Vietnamese (or English)
 sentences built from each field's ``title``.
+
+A form comes from an untrusted package, so checking it and validating data against it is
+bounded (the limits are below and in the README):
+
+* regular expressions (``pattern``, ``patternProperties``, ``format: regex``) run on RE2 in
+  Python and on Rust's ``regex`` crate in jsonschema_rs, both linear in time; a pattern RE2
+  cannot compile (backreferences, lookaround) or longer than ``MAX_PATTERN_CHARS`` is refused;
+* ``maxLength``/``maxItems``/``maxProperties``/``maxContains`` (and their ``min`` twins) above
+  the ceilings are refused, and submitted data is held to the ceilings even where the form
+  sets no limit;
+* a schema nests at most ``MAX_SCHEMA_DEPTH`` levels, ``$schema`` is draft 2020-12, ``$id``
+  stays under the package's base, every ``$ref``/``$dynamicRef`` resolves inside the package,
+  and references never loop back without going into the data.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker
+import re2
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from engine import safe_parse
 from engine.messages import render
 
 FORMS_BASE = "https://forms.motcua.local/"
-_FORMAT_CHECKER = FormatChecker()
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# Ceilings. A form may set lower limits, never higher; data is held to them whatever the form says.
+MAX_SCHEMA_DEPTH = 32  # objects/arrays nested in one schema document (the library's deepest form has 9)
+MAX_STRING_CHARS = 100_000  # one text field (and maxLength/minLength)
+MAX_ITEMS = 1_000  # one list (and maxItems/minItems/maxContains/minContains)
+MAX_PROPERTIES = 1_000  # one group of fields (and maxProperties/minProperties)
+MAX_DATA_DEPTH = 32  # objects/arrays nested in submitted data
+MAX_PATTERN_CHARS = 1_000  # one regular expression
+
+_CEILINGS = {
+    "maxLength": MAX_STRING_CHARS, "minLength": MAX_STRING_CHARS,
+    "maxItems": MAX_ITEMS, "minItems": MAX_ITEMS, "maxContains": MAX_ITEMS, "minContains": MAX_ITEMS,
+    "maxProperties": MAX_PROPERTIES, "minProperties": MAX_PROPERTIES,
+}
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 
 
 @dataclass(frozen=True)
@@ -51,11 +82,147 @@ def uri_for(form_path: str) -> str:
 
 
 def load_json(data: bytes) -> Any:
-    return json.loads(data.decode("utf-8"))
+    """A form file's JSON, depth-bounded (raises ValueError, InputTooDeep included)."""
+    return safe_parse.load_json(data)
+
+
+# --- linear-time regular expressions ----------------------------------------------------------
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every refused pattern on stderr
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> Any:
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why RE2 refuses ``pattern`` (None when it compiles and is short enough)."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return f"> {MAX_PATTERN_CHARS}"
+    try:
+        _compiled(pattern)
+    except re2.error as err:
+        detail = err.args[0] if err.args else err
+        return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return None
+
+
+def _search(pattern: str, text: str) -> bool:
+    """ECMA-262 ``pattern`` semantics (unanchored search) on RE2; a pattern RE2 refuses matches nothing."""
+    if pattern_problem(pattern) is not None:
+        return False
+    return _compiled(pattern).search(text) is not None
+
+
+def _is_regex(instance: object) -> bool:
+    return not isinstance(instance, str) or pattern_problem(instance) is None
+
+
+_FORMAT_CHECKER = FormatChecker()
+_FORMAT_CHECKER.checks("regex")(_is_regex)  # a field holding a regex is compiled by RE2 too
+
+
+def _kw_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _search(pattern, instance):
+        yield ValidationError(f"does not match {pattern!r}")
+
+
+def _kw_pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _extras(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Keys neither in ``properties`` nor matched by a ``patternProperties`` pattern."""
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    return [key for key in instance if key not in known and not any(_search(p, key) for p in patterns)]
+
+
+def _kw_additional_properties(validator: Any, additional: Any, instance: Any, schema: Any
+                              ) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    extras = _extras(instance, schema)
+    if isinstance(additional, dict):
+        for key in extras:
+            yield from validator.descend(instance[key], additional, path=key)
+    elif additional is False and extras:
+        yield ValidationError(f"Additional properties are not allowed ({', '.join(map(repr, sorted(extras)))})")
+
+
+def _is_valid_under(validator: Any, instance: Any, subschema: Any) -> bool:
+    return next(validator.descend(instance, subschema), None) is None
+
+
+def _evaluated_keys(validator: Any, instance: dict[str, Any], schema: Any) -> set[str]:
+    """Keys some keyword of ``schema`` (or of its in-place subschemas) looked at: what
+    ``unevaluatedProperties`` leaves alone. Same rules as jsonschema's, patterns on RE2."""
+    if not isinstance(schema, dict):
+        return set()
+    keys: set[str] = set()
+    for keyword in ("$ref", "$dynamicRef"):
+        if isinstance(schema.get(keyword), str):
+            resolved = validator._resolver.lookup(schema[keyword])
+            inner = validator.evolve(schema=resolved.contents, _resolver=resolved.resolver)
+            keys |= _evaluated_keys(inner, instance, resolved.contents)
+    if isinstance(schema.get("properties"), dict):
+        keys |= schema["properties"].keys() & instance.keys()
+    for keyword in ("additionalProperties", "unevaluatedProperties"):
+        if keyword in schema:
+            keys |= {k for k, v in instance.items() if _is_valid_under(validator, v, schema[keyword])}
+    for pattern in schema.get("patternProperties", {}):
+        keys |= {k for k in instance if _search(pattern, k)}
+    for name, subschema in schema.get("dependentSchemas", {}).items():
+        if name in instance:
+            keys |= _evaluated_keys(validator, instance, subschema)
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for subschema in schema.get(keyword, []):
+            if _is_valid_under(validator, instance, subschema):
+                keys |= _evaluated_keys(validator, instance, subschema)
+    if "if" in schema:
+        branch = "then" if _is_valid_under(validator, instance, schema["if"]) else "else"
+        if branch == "then":
+            keys |= _evaluated_keys(validator, instance, schema["if"])
+        keys |= _evaluated_keys(validator, instance, schema.get(branch, {}))
+    return keys
+
+
+def _kw_unevaluated_properties(validator: Any, unevaluated: Any, instance: Any, schema: Any
+                               ) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    evaluated = _evaluated_keys(validator, instance, schema)
+    rejected = sorted(k for k, v in instance.items()
+                      if k not in evaluated and not _is_valid_under(validator, v, unevaluated))
+    if rejected:
+        yield ValidationError(f"Unevaluated properties are not allowed ({', '.join(map(repr, rejected))})")
+
+
+# Draft 2020-12 with every keyword that runs a regular expression moved to RE2.
+FormValidator = validators.extend(Draft202012Validator, {
+    "pattern": _kw_pattern,
+    "patternProperties": _kw_pattern_properties,
+    "additionalProperties": _kw_additional_properties,
+    "unevaluatedProperties": _kw_unevaluated_properties,
+})
 
 
 def build_registry(documents: Mapping[str, Any]) -> Registry:
-    """A registry holding every form document of a package, keyed by path under ``forms/``."""
+    """A registry holding every form document of a package, keyed by path under ``forms/``.
+
+    Only documents :func:`document_problems` passed belong here: a malformed one can crash the crawl."""
     resources = [
         (uri_for(path), Resource.from_contents(doc, default_specification=DRAFT202012))
         for path, doc in documents.items()
@@ -64,34 +231,201 @@ def build_registry(documents: Mapping[str, Any]) -> Registry:
     return Registry().with_resources(resources).crawl()
 
 
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            yield ref
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
+# --- checking a form document -------------------------------------------------------------------
+
+_SUBSCHEMA = ("additionalProperties", "unevaluatedProperties", "items", "contains", "propertyNames", "not",
+              "if", "then", "else", "unevaluatedItems", "contentSchema")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+_IN_PLACE = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")  # applied to the same instance
 
 
-def schema_problems(path: str, schema: Any, registry: Registry) -> list[tuple[str, dict[str, Any]]]:
-    """(code, params) for everything wrong with one schema document: validity and dangling refs."""
-    name = path
+@dataclass(frozen=True)
+class _Node:
+    schema: dict[str, Any]
+    field: str  # where, for people: "nguoi.ho_ten", "$defs.dia_chi", "(gốc)"
+    base: str  # the URI relative references resolve against
+
+
+def _label(parent: str, step: str) -> str:
+    return step if parent == "(gốc)" else f"{parent}.{step}"
+
+
+def _children(node: _Node) -> Iterator[tuple[Any, str]]:
+    """Every subschema of ``node`` with its field label; data (const, enum, default...) is not walked."""
+    schema = node.schema
+    for keyword in _SUBSCHEMA:
+        if isinstance(schema.get(keyword), dict):
+            yield schema[keyword], _label(node.field, "[]" if keyword == "items" else keyword)
+    for keyword in _SUBSCHEMA_MAPS:
+        if isinstance(schema.get(keyword), dict):
+            for key, sub in schema[keyword].items():
+                yield sub, _label(node.field, key if keyword == "properties" else f"{keyword}.{key}")
+    for keyword in _SUBSCHEMA_LISTS:
+        if isinstance(schema.get(keyword), list):
+            for index, sub in enumerate(schema[keyword]):
+                yield sub, _label(node.field, f"{keyword}[{index}]")
+
+
+def _nodes(path: str, schema: dict[str, Any]) -> Iterator[_Node]:
+    """Every schema object of a document, without recursion, each with the base its ``$id`` gives."""
+    pending = [_Node(schema, "(gốc)", uri_for(path))]
+    while pending:
+        node = pending.pop()
+        own_id = node.schema.get("$id")
+        if isinstance(own_id, str):
+            node = _Node(node.schema, node.field, _join(node.base, own_id))
+        yield node
+        pending.extend(_Node(sub, field, node.base) for sub, field in _children(node) if isinstance(sub, dict))
+
+
+def _join(base: str, reference: str) -> str:
+    """``reference`` made absolute; "" (outside everything) when it is not even a URI."""
     try:
-        Draft202012Validator.check_schema(schema)
+        return urljoin(base, reference)
+    except ValueError:  # e.g. "http://[" (a broken IPv6 host)
+        return ""
+
+
+def _inside(uri: str) -> bool:
+    return uri.startswith(FORMS_BASE)
+
+
+def _node_problems(name: str, node: _Node) -> Iterator[tuple[str, dict[str, Any]]]:
+    """What is wrong with one schema object on its own: dialect, $id, ceilings, regexes."""
+    schema, where = node.schema, {"name": name, "field": node.field}
+    dialect = schema.get("$schema")
+    if dialect is not None and str(dialect).rstrip("#") != DIALECT:
+        yield "form_dialect_unsupported", {**where, "value": dialect}
+    if "$id" in schema and not (isinstance(schema["$id"], str) and _inside(node.base)):
+        yield "form_id_outside", {**where, "value": schema["$id"]}
+    for keyword, limit in _CEILINGS.items():
+        value = schema.get(keyword)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > limit:
+            yield "form_limit_too_high", {**where, "keyword": keyword, "value": value, "limit": limit}
+    patterns = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
+    patterns += list(schema.get("patternProperties", {}))
+    for pattern in patterns:
+        detail = pattern_problem(pattern)
+        if detail is not None:
+            shown = pattern if len(pattern) <= 80 else pattern[:80] + "…"
+            yield "form_pattern_unsupported", {**where, "pattern": shown, "detail": detail,
+                                               "limit": MAX_PATTERN_CHARS}
+
+
+def document_problems(path: str, schema: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(code, params) for what is wrong with one schema document on its own, checked before it is
+    registered: nesting, meta-schema, then every schema object (dialect, $id, ceilings, regexes)."""
+    name = path
+    if safe_parse.too_deep(schema, MAX_SCHEMA_DEPTH):  # first: the meta-schema check below recurses
+        return [("form_too_deep", {"name": name, "limit": MAX_SCHEMA_DEPTH})]
+    try:
+        Draft202012Validator.check_schema(schema, format_checker=None)  # regexes: RE2, below
     except SchemaError as err:
         where = "/".join(str(p) for p in err.absolute_path) or "(gốc)"
         return [("form_schema_invalid", {"name": name, "detail": f"{where}: {err.message}"})]
-    resolver = registry.resolver(base_uri=uri_for(path))
-    problems = []
-    for ref in _refs(schema):
-        try:
-            resolver.lookup(ref)
-        except Unresolvable:
-            problems.append(("form_ref_unresolved", {"name": name, "ref": ref}))
-    return problems
+    if not isinstance(schema, dict):
+        return []
+    found = [problem for node in _nodes(path, schema) for problem in _node_problems(name, node)]
+    if "$id" in schema and schema["$id"] != uri_for(path) and not any(c == "form_id_outside" for c, _ in found):
+        # The form's own $id is replaced by its place in the package (compile_form): another one would
+        # make its references resolve differently when it is used through a $ref.
+        found.append(("form_id_outside", {"name": name, "field": "(gốc)", "value": schema["$id"]}))
+    return found
+
+
+def _reference_problems(path: str, schema: dict[str, Any], registry: Registry, broken: set[str]
+                        ) -> Iterator[tuple[str, dict[str, Any]]]:
+    for node in _nodes(path, schema):
+        for keyword in _REF_KEYWORDS:
+            ref = node.schema.get(keyword)
+            if not isinstance(ref, str):
+                continue
+            target = _join(node.base, ref)
+            if not _inside(target):
+                yield "form_ref_outside", {"name": path, "field": node.field, "keyword": keyword, "ref": ref}
+                continue
+            if urldefrag(target).url in broken:
+                continue  # that document's own problems are reported; a second message would only confuse
+            try:
+                registry.resolver(base_uri=node.base).lookup(ref)
+            except Exception:  # Unresolvable, or a pointer the library chokes on: unresolved either way
+                yield "form_ref_unresolved", {"name": path, "ref": ref}
+
+
+def _in_place_edges(schema: dict[str, Any], resolver: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Subschemas applied to the same instance as ``schema`` (so a loop through them never ends)."""
+    for keyword in _IN_PLACE:
+        value = schema.get(keyword)
+        for sub in value if isinstance(value, list) else [value]:
+            if isinstance(sub, dict):
+                yield sub, resolver
+    for sub in (schema.get("dependentSchemas") or {}).values():
+        if isinstance(sub, dict):
+            yield sub, resolver
+    for keyword in ("$ref", "$dynamicRef"):
+        if isinstance(schema.get(keyword), str):
+            try:
+                resolved = resolver.lookup(schema[keyword])
+            except Exception:  # reported by _reference_problems
+                continue
+            if isinstance(resolved.contents, dict):
+                yield resolved.contents, resolved.resolver
+
+
+def _loops_from(start: dict[str, Any], resolver: Any, done: set[int]) -> bool:
+    """Whether following in-place subschemas from ``start`` comes back to one on the way (iterative DFS)."""
+    on_path = {id(start)}
+    stack = [(start, _in_place_edges(start, resolver))]
+    while stack:
+        schema, edges = stack[-1]
+        following = next(edges, None)
+        if following is None:
+            stack.pop()
+            on_path.discard(id(schema))
+            done.add(id(schema))
+            continue
+        child, child_resolver = following
+        if id(child) in on_path:
+            return True
+        if id(child) not in done:
+            on_path.add(id(child))
+            stack.append((child, _in_place_edges(child, child_resolver)))
+    return False
+
+
+def _cycle_problems(path: str, schema: dict[str, Any], registry: Registry) -> Iterator[tuple[str, dict[str, Any]]]:
+    done: set[int] = set()
+    for node in _nodes(path, schema):
+        if id(node.schema) not in done and _loops_from(node.schema, registry.resolver(base_uri=node.base), done):
+            yield "form_ref_cycle", {"name": path, "field": node.field, "keyword": "$ref, allOf, if..."}
+            return  # one is enough: the designer fixes it and checks again
+
+
+def reference_problems(path: str, schema: Any, registry: Registry, broken: set[str] | None = None
+                       ) -> list[tuple[str, dict[str, Any]]]:
+    """(code, params) for the references of a registered document: outside the package, dangling, looping."""
+    if not isinstance(schema, dict):
+        return []
+    found = list(_reference_problems(path, schema, registry, broken or set()))
+    return found or list(_cycle_problems(path, schema, registry))
+
+
+def schema_problems(path: str, schema: Any, registry: Registry) -> list[tuple[str, dict[str, Any]]]:
+    """(code, params) for everything wrong with one schema document (it must be in ``registry``)."""
+    return document_problems(path, schema) or reference_problems(path, schema, registry)
+
+
+def check_documents(documents: Mapping[str, Any]) -> tuple[Registry, dict[str, list[tuple[str, dict[str, Any]]]]]:
+    """The registry of the sound schema documents and every problem by path: documents with problems
+    of their own stay out of the registry (they could crash it), references are checked against it."""
+    problems = {path: document_problems(path, doc) for path, doc in documents.items()}
+    sound = {path: doc for path, doc in documents.items() if not problems[path]}
+    registry = build_registry(sound)
+    broken = {uri_for(path) for path, found in problems.items() if found}
+    for path, doc in sound.items():
+        problems[path] = reference_problems(path, doc, registry, broken)
+    return registry, problems
 
 
 @dataclass(frozen=True)
@@ -101,13 +435,24 @@ class CompiledForm:
     path: str
     schema: dict[str, Any]
     ui_schema: dict[str, Any]
-    validator: Draft202012Validator
+    validator: Any  # a FormValidator (Draft 2020-12, regexes on RE2)
     resolver: Any  # referencing.Resolver, bound to this form's URI
     fast: Any = None  # jsonschema_rs validator: answers "valid?" ~100x faster; errors come from `validator`
 
 
-def build_fast_registry(documents: Mapping[str, Any]) -> jsonschema_rs.Registry:
-    return jsonschema_rs.Registry([(uri_for(path), doc) for path, doc in documents.items() if isinstance(doc, dict)])
+def _no_network(uri: str) -> Any:
+    """jsonschema_rs's retriever: a form never reaches outside its package, whatever it refers to."""
+    raise ValueError(f"{uri} is not part of the package")
+
+
+def build_fast_registry(documents: Mapping[str, Any]) -> jsonschema_rs.Registry | None:
+    """jsonschema_rs's registry (it resolves every reference now); None when one points outside the
+    package, which only a form stored before the checks can do: the Python validator alone then runs."""
+    try:
+        return jsonschema_rs.Registry(
+            [(uri_for(path), doc) for path, doc in documents.items() if isinstance(doc, dict)], retriever=_no_network)
+    except (ValueError, jsonschema_rs.ReferencingError):
+        return None
 
 
 def compile_form(
@@ -117,27 +462,72 @@ def compile_form(
     schema = registry.contents(uri_for(path))
     # The root document must know its own URI so relative refs resolve against it.
     rooted = {**schema, "$id": uri_for(path)}
-    validator = Draft202012Validator(rooted, registry=registry, format_checker=_FORMAT_CHECKER)
+    validator = FormValidator(rooted, registry=registry, format_checker=_FORMAT_CHECKER)
     fast = None
     if fast_registry is not None:
-        try:
-            fast = jsonschema_rs.validator_for(rooted, registry=fast_registry, validate_formats=True)
-        except (ValueError, jsonschema_rs.ReferencingError):  # e.g. a regex only Python's re accepts
+        try:  # RegexOptions: Rust's linear `regex` crate, not the backtracking fancy-regex
+            fast = jsonschema_rs.validator_for(rooted, registry=fast_registry, validate_formats=True,
+                                               pattern_options=jsonschema_rs.RegexOptions(), retriever=_no_network)
+        except (ValueError, jsonschema_rs.ReferencingError):  # e.g. a regex only RE2 accepts: Python alone checks
             fast = None
     return CompiledForm(path, schema, ui_schema or {}, validator, registry.resolver(base_uri=uri_for(path)), fast)
 
 
 def validate(form: CompiledForm, data: Any, lang: str = "vi") -> list[FieldError]:
-    """One error per field (the most basic one: wrong type before wrong value), sorted by path."""
-    if form.fast is not None and form.fast.is_valid(data):
-        return []  # the common case, without walking the schema in Python
-    best: dict[str, FieldError] = {}
-    for error in form.validator.iter_errors(data):
-        field_error = _translate(form, error, lang)
-        current = best.get(field_error.path)
-        if current is None or _rank(field_error) < _rank(current):
-            best[field_error.path] = field_error
+    """One error per field (the most basic one: wrong type before wrong value), sorted by path.
+
+    Data beyond the ceilings (too long, too many items, too deep) is refused before any schema runs."""
+    try:
+        oversized = _bounds_errors(form, data, lang)
+        if oversized:
+            return oversized
+        if form.fast is not None and form.fast.is_valid(data):
+            return []  # the common case, without walking the schema in Python
+        best: dict[str, FieldError] = {}
+        for error in form.validator.iter_errors(data):
+            field_error = _translate(form, error, lang)
+            current = best.get(field_error.path)
+            if current is None or _rank(field_error) < _rank(current):
+                best[field_error.path] = field_error
+    except Unresolvable as err:  # a form stored before references were checked: a clear error, never a 500
+        return [FieldError("", render("form_unresolvable", lang, ref=str(getattr(err, "ref", err))),
+                           "form_unresolvable")]
+    except RecursionError:  # likewise for references that loop
+        return [FieldError("", render("form_too_complex", lang), "form_too_complex")]
     return sorted(best.values(), key=lambda e: e.path)
+
+
+def _bounds_errors(form: CompiledForm, data: Any, lang: str) -> list[FieldError]:
+    """The ceilings, whatever the form says: walked without recursion, one error per field, at most 20."""
+    found: list[FieldError] = []
+    pending: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while pending and len(found) < 20:
+        value, path = pending.pop()
+        code, limit = _over_ceiling(value, len(path))
+        if code is None:
+            if isinstance(value, dict):
+                pending.extend((v, (*path, k)) for k, v in value.items())
+            elif isinstance(value, list):
+                pending.extend((v, (*path, i)) for i, v in enumerate(value))
+            continue
+        label = _title_at(form, list(path)) or (str(path[-1]) if path else render("this_field", lang))
+        found.append(FieldError(_dotted(path), render(code, lang, label=label, limit=limit), code))
+    return sorted(found, key=lambda e: e.path)
+
+
+def _over_ceiling(value: Any, depth: int) -> tuple[str | None, int]:
+    if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+        return "field_too_long", MAX_STRING_CHARS
+    if isinstance(value, dict | list) and depth >= MAX_DATA_DEPTH:
+        return "field_too_deep", MAX_DATA_DEPTH
+    if isinstance(value, list) and len(value) > MAX_ITEMS:
+        return "field_too_many", MAX_ITEMS
+    if isinstance(value, dict):
+        if len(value) > MAX_PROPERTIES:
+            return "field_too_many", MAX_PROPERTIES
+        if any(len(str(key)) > MAX_STRING_CHARS for key in value):
+            return "field_too_long", MAX_STRING_CHARS
+    return None, 0
 
 
 _BASIC_FIRST = ("field_type", "field_required", "field_additional")
@@ -251,6 +641,6 @@ def _dependent_missing(error: ValidationError) -> list[str]:
 
 def _unexpected(error: ValidationError) -> str:
     instance = error.instance if isinstance(error.instance, dict) else {}
-    known = set((error.schema or {}).get("properties", {}))
-    extras = sorted(set(instance) - known)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    extras = sorted(_extras(instance, schema))
     return extras[0] if extras else ""

@@ -1,4 +1,8 @@
-"""Catalogue metadata (``procedure.yaml``): safe loading and validation against the shipped schema."""
+"""Catalogue metadata (``procedure.yaml``): safe loading and validation against the shipped schema.
+
+YAML and JSON written by designers are read by :mod:`engine.safe_parse`: no anchors/aliases
+(the "billion laughs" bomb), nesting at most ``safe_parse.MAX_DEPTH`` levels.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from engine import safe_parse
 from engine.problems import Problem
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors/aliases, which a hostile file uses for a 'billion laughs' bomb."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&, *) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
+from engine.safe_parse import InputTooDeep
 
 
 @cache
@@ -37,10 +31,12 @@ def metadata_validator() -> Draft202012Validator:
 
 
 def load_mapping(path: str, data: bytes) -> dict[str, Any]:
-    """A YAML or JSON file that must hold a mapping; raises ValueError with a plain reason."""
+    """A YAML or JSON file that must hold a mapping; raises ValueError with a plain reason
+    (InputTooDeep, a ValueError with a message code, when it nests too deeply)."""
     try:
-        text = data.decode("utf-8")
-        loaded = json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506
+        loaded = safe_parse.load_json(data) if path.endswith(".json") else safe_parse.load_yaml(data)
+    except InputTooDeep:
+        raise  # its own message code; callers report it as such
     except (UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
         raise ValueError(str(err).strip()) from None
     if not isinstance(loaded, dict):
@@ -60,6 +56,8 @@ def parse_metadata(path: str, data: bytes) -> tuple[dict[str, Any] | None, list[
     """The metadata dict (or None) and every problem with it."""
     try:
         loaded = load_mapping(path, data)
+    except InputTooDeep as err:
+        return None, [Problem(path, None, err.code, err.params)]
     except ValueError as err:
         return None, [Problem(path, None, "metadata_unreadable", {"detail": str(err)})]
     return loaded, schema_problems(metadata_validator(), loaded, path, "metadata_invalid")

@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.metadata import load_mapping, metadata_validator, schema_problems, schema_validator
 from engine.problems import Problem
+from engine.safe_parse import InputTooDeep
 
 OVERLAY_ROOT = "overlays"
 
@@ -36,6 +37,8 @@ def apply_overlay(metadata: dict[str, Any], path: str, data: bytes) -> tuple[dic
     """The metadata with the overlay applied (or None) and every problem the overlay has."""
     try:
         overlay = load_mapping(path, data)
+    except InputTooDeep as err:
+        return None, [Problem(path, None, err.code, err.params)]
     except ValueError as err:
         return None, [Problem(path, None, "overlay_unreadable", {"detail": str(err)})]
     problems = schema_problems(schema_validator("overlay.schema.json"), overlay, path, "overlay_invalid")

@@ -22,6 +22,7 @@ from engine.overlay import apply_overlay, overlay_files
 from engine.package import PackageSource
 from engine.problems import Problem
 from engine.roles import KNOWN_ROLES
+from engine.safe_parse import InputTooDeep
 from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml
 
 STATUS_KEYS = ("statusOnEnter", "statusOnComplete")
@@ -107,12 +108,15 @@ def _check_forms(checked: CheckedPackage) -> None:
     for path, data in checked.source.form_documents().items():
         try:
             checked.form_docs[path] = forms.load_json(data)
+        except InputTooDeep as err:
+            checked.add("forms/" + path, None, err.code, **err.params)
         except (UnicodeDecodeError, ValueError) as err:
             checked.add("forms/" + path, None, "form_not_json", name=path, detail=str(err))
     schemas = {p: d for p, d in checked.form_docs.items() if p.endswith(".schema.json")}
-    checked.registry = forms.build_registry(schemas)
-    for path, doc in schemas.items():
-        for code, params in forms.schema_problems(path, doc, checked.registry):
+    # Bounds, dialect, $id, regexes and references (engine/forms.py); a broken document stays out of the registry.
+    checked.registry, schema_problems = forms.check_documents(schemas)
+    for path, found in schema_problems.items():
+        for code, params in found:
             checked.add("forms/" + path, None, code, **params)
     for path, doc in schemas.items():
         for where, source in prefill.marks(doc):

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import g, request
 
+from engine import safe_parse
+from engine.safe_parse import InputTooDeep
 from webapp.accounts.service import Principal, principal_for_token
 from webapp.api.errors import ApiError
 
@@ -30,7 +32,16 @@ def require_system_role(role: str) -> Principal:
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object, or 400. Read with a depth limit: Flask's own parser recurses once
+    per level, so a body nested 100 000 deep would end in RecursionError (a 500)."""
+    if not request.is_json:
+        raise ApiError(400, "bad_json")
+    try:
+        data = safe_parse.load_json(request.get_data(cache=True))
+    except InputTooDeep as err:
+        raise ApiError(400, err.code, err.message(lang())) from None
+    except ValueError:  # not JSON, or not UTF-8
+        raise ApiError(400, "bad_json") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json")
     return data

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from engine import forms
+from engine import forms, safe_parse
 from engine.forms import CompiledForm
 from engine.messages import render
 from engine.package import PackageSource
@@ -58,13 +58,13 @@ def preview_form(version: ProcedureVersion, name: str, schema: Any, ui: Any, lan
     for path, text in version.files.items():
         if path.startswith("forms/") and path.endswith(FORM_SUFFIX):
             try:
-                documents[path.removeprefix("forms/")] = json.loads(text)
+                documents[path.removeprefix("forms/")] = safe_parse.load_json(text)
             except ValueError:
                 continue  # a broken fragment is reported when the package is checked
     key = schema_path.removeprefix("forms/")
     documents[key] = schema
-    registry = forms.build_registry(documents)
-    problems = [render(code, lang, **params) for code, params in forms.schema_problems(key, schema, registry)]
+    registry, found = forms.check_documents(documents)  # bounds, regexes, references, as an import would
+    problems = [render(code, lang, **params) for code, params in found[key]]
     if problems:
         return None, problems
     return forms.compile_form(key, registry, ui if isinstance(ui, dict) else {}), []

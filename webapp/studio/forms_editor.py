@@ -8,7 +8,6 @@ the form) and stores it as a new draft version; on any problem nothing is stored
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
+from engine import safe_parse
 from engine.problems import PackageInvalid
+from engine.safe_parse import InputTooDeep
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.formui import render_form
@@ -109,8 +110,8 @@ def form_preview(slug: str, number: int, name: str) -> ResponseReturnValue:
 def _from_version(version: ProcedureVersion, name: str, mode: str) -> Editor:
     schema_path, ui_path = drafts.form_paths(version, name)
     files = version.files
-    schema = json.loads(files[schema_path])
-    ui = json.loads(files[ui_path]) if ui_path in files else {}
+    schema = safe_parse.load_json(files[schema_path])
+    ui = safe_parse.load_json(files[ui_path]) if ui_path in files else {}
     editor = Editor(mode, schema, ui, drafts.dump_json(schema), drafts.dump_json(ui))
     editor.rows = fieldlist.rows_from_schema(schema, ui if isinstance(ui, dict) else {})
     return editor
@@ -121,7 +122,9 @@ def _parse_json(text: str, what: str) -> tuple[Any, str | None]:
         return None, _t(f"{what}: quá dài (tối đa {MAX_JSON_CHARS} ký tự).",
                         f"{what}: too long (at most {MAX_JSON_CHARS} characters).")
     try:
-        value = json.loads(text)
+        value = safe_parse.load_json(text)  # depth-bounded: the designer's text is not trusted
+    except InputTooDeep as err:
+        return None, f"{what}: {err.message(current_lang())}"
     except ValueError as err:
         line, column = getattr(err, "lineno", "?"), getattr(err, "colno", "?")
         return None, _t(f"{what}, dòng {line}, cột {column}: JSON không hợp lệ ({getattr(err, 'msg', err)}).",
