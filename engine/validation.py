@@ -16,6 +16,7 @@ from lxml import etree
 
 from engine import forms, prefill, sandbox
 from engine.connectors import ConnectorRegistry, error_codes_of
+from engine.messages import render
 from engine.metadata import parse_metadata
 from engine.model import HUMAN_TASK_TAGS, BpmnModel, Element, read_model
 from engine.overlay import apply_overlay, overlay_files
@@ -142,6 +143,7 @@ def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None
     for element in model.elements.values():
         _check_element(checked, element, connectors)
     _check_conditions(checked)
+    _check_other_expressions(checked)
     _check_graph(checked)
     _check_component_conditions(checked)
 
@@ -234,6 +236,55 @@ def _check_conditions(checked: CheckedPackage) -> None:
     for flow in checked.model.flows:
         if flow.condition:
             _check_source(checked, flow.file, flow.id, "condition", flow.condition, "eval")
+
+
+# Every other BPMN text SpiffWorkflow evaluates as Python (scripts, conditions on flows and
+# connector parameters are checked above with their element's name).
+_EVALUATED_BPMN = ("loopCondition", "completionCondition", "loopCardinality", "timeDate", "timeDuration",
+                   "timeCycle", "condition", "messagePayload", "formalExpression", "messagePath")
+MAX_DMN_CELL = 1_000  # SpiffWorkflow runs a regular expression over each cell before we see it
+
+
+def _check_other_expressions(checked: CheckedPackage) -> None:
+    for file, tree in checked.bpmn_trees.items():
+        for node in tree.getroot().iter():
+            kind = etree.QName(node).localname if isinstance(node.tag, str) else ""
+            if kind in _EVALUATED_BPMN and (node.text or "").strip():
+                _check_source(checked, file, _owner_id(node), kind, node.text.strip(), "eval")
+    for file, tree in checked.dmn_trees.items():
+        for node in tree.getroot().iter():
+            if not (isinstance(node.tag, str) and etree.QName(node).localname == "text"):
+                continue
+            text = (node.text or "").strip()
+            kind = etree.QName(node.getparent()).localname if node.getparent() is not None else ""
+            if len(text) > MAX_DMN_CELL:
+                checked.add(file, _owner_id(node), "script_forbidden", what=kind, line=1,
+                            detail=render("sandbox_too_long", "vi", limit=MAX_DMN_CELL),
+                            detail_en=render("sandbox_too_long", "en", limit=MAX_DMN_CELL))
+            elif text and text != "-" and kind in ("inputExpression", "outputEntry"):
+                _check_source(checked, file, _owner_id(node), kind, text, "eval")
+            elif text and text != "-" and kind == "inputEntry":
+                _check_source(checked, file, _owner_id(node), kind, _dmn_condition(text), "eval")
+
+
+def _dmn_condition(cell: str) -> str:
+    """The expression SpiffWorkflow builds from an input cell: ``? < 5`` with the input in place
+    of ``?``, ``< 5`` after the input, or the input ``==`` the cell."""
+    if "?" in cell:
+        return cell.replace("?", "dmninputexpr")
+    if not sandbox.check(f"dmninputexpr {cell}", "eval"):
+        return f"dmninputexpr {cell}"
+    return f"dmninputexpr == ({cell})"
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    """The id of the nearest element around ``node`` that has one (the task, the rule...)."""
+    current: etree._Element | None = node
+    while current is not None:
+        if current.get("id"):
+            return current.get("id")
+        current = current.getparent()
+    return None
 
 
 def _check_graph(checked: CheckedPackage) -> None:
