@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 from flask import Flask
 
+from engine.isolation import Limits, ScriptPool
 from engine.runtime import Engine
 from webapp.extensions import db, migrate
 from webapp.jobs import init_celery
@@ -50,7 +51,10 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     migrate.init_app(app, db, directory=str(settings.migrations_dir))
     # One engine per process: it caches every compiled procedure version.
     # Service tasks wait for the connector.call job: no request waits on an outside system.
-    app.extensions["motcua_engine"] = Engine(defer_connectors=True)
+    # Scripts from packages run in this app's pool of limited processes (engine/isolation.py).
+    scripts = ScriptPool(settings.script_processes, Limits(settings.script_time_limit, settings.script_memory_mb))
+    app.extensions["motcua_engine"] = Engine(defer_connectors=True, script_time_limit=settings.script_time_limit,
+                                             script_pool=scripts)
     init_celery(app)
     _quiet_personal_data_loggers()
 

@@ -21,6 +21,11 @@ MOTCUA_SECRET_KEY         signs every session cookie (officers, citizens): whoev
 MOTCUA_DOSSIER_CODE       dossier code format (Python format string over unit, date, seq).
                           Default: {unit}-{date:%Y%m%d}-{seq:07d}  e.g. G09.20-20260609-0092637
 MOTCUA_MAX_UPLOAD_MB      largest request body accepted (uploads, package zips). Default: 25
+MOTCUA_SCRIPT_TIME_LIMIT  seconds one BPMN script or expression may run before its process is killed and the
+                          dossier stops at that step with a message (engine/isolation.py). Default: 1
+MOTCUA_SCRIPT_MEMORY_MB   address space of each script process. Default: 256
+MOTCUA_SCRIPT_PROCESSES   script processes per web or worker process (started on first use; a request
+                          waits for a free one beyond that). Default: 4, the gunicorn threads per worker
 MOTCUA_BROKER_URL         Celery broker (redis://..., amqp://...). Default: a SQLite file in MOTCUA_DATA_DIR
 MOTCUA_PUBLIC_URL         the site's address, for links in notifications. Default: http://127.0.0.1:5000
 MOTCUA_TOKEN_DAYS         lifetime of API tokens issued by `motcua create-token`. Default: 30
@@ -116,6 +121,9 @@ class Settings:
     secret_key: str = field(repr=False)  # never in a log line or a traceback's locals
     dossier_code_format: str = DEFAULT_CODE_FORMAT
     max_upload_mb: int = 25
+    script_time_limit: float = 1.0
+    script_memory_mb: int = 256
+    script_processes: int = 4
     token_days: int = 30
     broker: str | None = None
     public_url: str = "http://127.0.0.1:5000"
@@ -152,6 +160,9 @@ class Settings:
             secret_key=env.get("MOTCUA_SECRET_KEY") or "",  # no default: __post_init__ refuses it
             dossier_code_format=env.get("MOTCUA_DOSSIER_CODE") or DEFAULT_CODE_FORMAT,
             max_upload_mb=int(env.get("MOTCUA_MAX_UPLOAD_MB") or 25),
+            script_time_limit=float(env.get("MOTCUA_SCRIPT_TIME_LIMIT") or 1.0),
+            script_memory_mb=int(env.get("MOTCUA_SCRIPT_MEMORY_MB") or 256),
+            script_processes=int(env.get("MOTCUA_SCRIPT_PROCESSES") or 4),
             token_days=int(env.get("MOTCUA_TOKEN_DAYS") or 30),
             broker=env.get("MOTCUA_BROKER_URL") or None,
             public_url=env.get("MOTCUA_PUBLIC_URL") or "http://127.0.0.1:5000",
@@ -185,6 +196,9 @@ class Settings:
                self.quality_refresh_seconds) <= 0:
             raise SettingsError("MOTCUA_TIMER_POLL_SECONDS, MOTCUA_TIMER_LEASE_SECONDS, MOTCUA_DEADLINE_SCAN_SECONDS "
                              "and MOTCUA_QUALITY_REFRESH_SECONDS must be more than 0 seconds")
+        if not (0 < self.script_time_limit <= 60 and self.script_memory_mb >= 64 and self.script_processes >= 1):
+            raise SettingsError("MOTCUA_SCRIPT_TIME_LIMIT must be in (0, 60] seconds, MOTCUA_SCRIPT_MEMORY_MB at least "
+                                "64 and MOTCUA_SCRIPT_PROCESSES at least 1")
         problem = key_problem(self.secret_key)
         if problem:
             raise SettingsError(how_to_fix(problem))
