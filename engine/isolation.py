@@ -222,6 +222,12 @@ def _raise_failure(reply: Mapping[str, Any]) -> None:
     raise ScriptError(failure["type"], failure.get("text", ""), failure.get("line", 0))
 
 
+def _used(source: str, mode: sandbox.Mode, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables of ``data`` that ``source`` names: all it can read, change or delete."""
+    names = sandbox.names_used(source, mode)
+    return {name: value for name, value in data.items() if name in names}
+
+
 def evaluate(
     expression: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
     *, time_limit: float = sandbox.DEFAULT_TIME_LIMIT, pool: ScriptPool | None = None,
@@ -231,7 +237,8 @@ def evaluate(
     if sandbox.is_bounded(expression):
         return sandbox.run_here(code, sandbox.scope_for(data, extra))
     reply = (pool or default_pool()).run(
-        {"mode": "eval", "source": expression, "data": data, "extra": extra or {}}, time_limit)
+        {"mode": "eval", "source": expression, "data": _used(expression, "eval", data), "extra": extra or {}},
+        time_limit)
     if "failure" in reply:
         _raise_failure(reply)
     return reply["value"]
@@ -244,7 +251,7 @@ def execute(
     """Run a script task's script; the variables it assigns or deletes change ``data``."""
     sandbox.compile_checked(script, "exec")
     reply = (pool or default_pool()).run(
-        {"mode": "exec", "source": script, "data": data, "extra": extra or {}}, time_limit)
+        {"mode": "exec", "source": script, "data": _used(script, "exec", data), "extra": extra or {}}, time_limit)
     if "failure" in reply:
         _raise_failure(reply)
     for name in reply["deleted"]:

@@ -282,6 +282,14 @@ def is_bounded(source: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
+def names_used(source: str, mode: Mode) -> frozenset[str]:
+    """Every name ``source`` mentions. A script reaches the data only through names (there is no
+    ``globals()``, ``vars()`` or frame to look through), so only these variables need to travel
+    to the script process."""
+    return frozenset(node.id for node in ast.walk(_parse(source, mode)) if isinstance(node, ast.Name))
+
+
 def scope_for(data: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The globals a script or expression runs with: safe builtins, helpers, the data."""
     return {"__builtins__": SAFE_BUILTINS, GUARD_NAME: guarded_getattr, **SCRIPT_GLOBALS, **data, **(extra or {})}

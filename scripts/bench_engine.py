@@ -6,7 +6,9 @@ Runs N birth registrations to completion in one process, several rounds:
                  step (what an application saving state with the library would pay);
   * engine-mem:  engine.Engine without saving state (validation, deadlines, statuses, sandbox);
   * engine:      engine.Engine with a serialize/deserialize round trip before every step,
-                 as the web service does.
+                 as the web service does; scripts run in the isolated script processes;
+  * engine-inproc: the same with scripts run in this process without limits (how the engine ran
+                 them before engine/isolation.py): the difference is the cost of isolation.
 Each figure is the best of the rounds (the machine's noise only ever adds time). Prints
 instances per second and the ratios against bare.
 """
@@ -27,7 +29,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine import sandbox
 from engine.compiler import Procedure
+from engine.isolation import ScriptPool
 from engine.package import read_package
 from engine.runtime import VN_TZ, Engine
 
@@ -76,6 +80,24 @@ def run_engine(
     assert advance.completed and instance.status == 10
 
 
+class InProcessScripts:
+    """For comparison only: scripts in this process, with the allow-list but no process, no limits."""
+
+    calls = 0
+
+    def run(self, request: dict[str, Any], time_limit: float) -> dict[str, Any]:
+        InProcessScripts.calls += 1
+        code = sandbox.compile_checked(request["source"], request["mode"])
+        data = request["data"]
+        scope = sandbox.scope_for(data, request["extra"])
+        result = sandbox.run_here(code, scope)
+        if request["mode"] == "eval":
+            return {"value": result}
+        helpers = sandbox.scope_for({}, request["extra"])
+        changed = {k: v for k, v in scope.items() if not sandbox.is_helper(k, v, helpers)}
+        return {"changed": changed, "deleted": [k for k in data if k not in scope]}
+
+
 def timed(n: int, once: Any) -> float:
     once()  # warm-up: caches, imports
     gc.collect()
@@ -91,7 +113,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the best time of each kind is kept")
     args = parser.parse_args()
 
-    engine = Engine()
+    engine = Engine(script_pool=ScriptPool(size=1))
+    in_process = Engine(script_pool=InProcessScripts())  # type: ignore[arg-type]
     t0 = time.perf_counter()
     procedure = engine.load(read_package(REPO / "bpmn" / "khai-sinh"))
     print(f"compile khai-sinh: {(time.perf_counter() - t0) * 1000:.0f} ms (once per version, then cached)")
@@ -105,20 +128,28 @@ def main() -> None:
         "bare+spiff": lambda: run_bare(procedure, start, answers, spiff_serializer),
         "engine-mem": lambda: run_engine(engine, procedure, start, answers, save=False),
         "engine": lambda: run_engine(engine, procedure, start, answers),
+        "engine-inproc": lambda: run_engine(in_process, procedure, start, answers),
     }
+    InProcessScripts.calls = 0
+    run_engine(in_process, procedure, start, answers)
+    per_instance = InProcessScripts.calls
+    print(f"isolated script runs per instance: {per_instance} (bounded conditions and cells run in process)")
     best: dict[str, float] = {}
     for round_no in range(1, args.rounds + 1):
         print(f"-- round {round_no}/{args.rounds}: {args.n} instances each", flush=True)
         for label, once in runs.items():
             elapsed = timed(args.n, once)
             best[label] = min(best.get(label, elapsed), elapsed)
-            print(f"   {label:<11} {elapsed:6.2f} s", flush=True)
+            print(f"   {label:<13} {elapsed:6.2f} s", flush=True)
     print(f"== best of {args.rounds} rounds, {args.n} instances, {len(answers)} human steps each")
     for label, elapsed in best.items():
         ratio = elapsed / best["bare"]
-        print(f"{label:<11} {args.n / elapsed:8.1f} instances/s  {elapsed / args.n * 1000:6.2f} ms/instance"
+        print(f"{label:<13} {args.n / elapsed:8.1f} instances/s  {elapsed / args.n * 1000:6.2f} ms/instance"
               f"  {ratio:5.2f}x bare")
     print(f"engine (saving state at every step) / bare: {best['engine'] / best['bare']:.2f}x (aim <= 1.5x)")
+    extra = (best["engine"] - best["engine-inproc"]) / args.n
+    print(f"isolation: {extra * 1000:.2f} ms per instance, {extra / max(per_instance, 1) * 1e6:.0f} us per isolated "
+          f"script run; engine-inproc / bare: {best['engine-inproc'] / best['bare']:.2f}x")
 
 
 if __name__ == "__main__":
