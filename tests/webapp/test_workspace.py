@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 
 import lxml.html
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
 from webapp.accounts.models import Account
-from webapp.accounts.passwords import WeakPassword, hash_password, verify_password
+from webapp.accounts.passwords import WeakPassword, hash_password, needs_rehash, scheme_of, verify_password
 from webapp.audit.models import AuditEntry
 from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
@@ -24,12 +27,59 @@ DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_
 
 def test_password_hashes_are_salted_and_verified() -> None:
     first, second = hash_password("mot-mat-khau-dai"), hash_password("mot-mat-khau-dai")
-    assert first != second and first.startswith("scrypt$")
-    assert verify_password("mot-mat-khau-dai", first)
+    assert first != second and first.startswith("$argon2id$")
+    assert verify_password("mot-mat-khau-dai", first) and not needs_rehash(first)
     assert not verify_password("mot-mat-khau-sai", first)
     assert not verify_password("anything", None) and not verify_password("x", "garbage")
+    assert not verify_password("x", "$argon2id$garbage") and not verify_password("x", "scrypt$garbage")
     with pytest.raises(WeakPassword):
         hash_password("ngan")
+
+
+def _scrypt_hash(password: str, n: int = 2**14) -> str:
+    """A hash as the code before Argon2 wrote it: scrypt$<n>$<r>$<p>$<salt>$<hash> (urlsafe base64, no padding)."""
+    salt = b"muoi-sau-byte-16"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1, dklen=32)
+    b64 = [base64.urlsafe_b64encode(part).decode().rstrip("=") for part in (salt, digest)]
+    return f"scrypt${n}$8$1${b64[0]}${b64[1]}"
+
+
+def test_older_hashes_still_verify_and_ask_to_be_replaced() -> None:
+    old = _scrypt_hash("mot-mat-khau-cu")
+    assert verify_password("mot-mat-khau-cu", old) and not verify_password("mot-mat-khau-moi", old)
+    assert needs_rehash(old) and scheme_of(old) == "scrypt"
+    weaker = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("mot-mat-khau-cu")
+    assert verify_password("mot-mat-khau-cu", weaker) and needs_rehash(weaker)  # argon2, older parameters
+
+
+def test_an_old_hash_is_upgraded_to_argon2_at_the_next_sign_in(app: Flask, client: FlaskClient,
+                                                                  seeded: dict) -> None:
+    with app.app_context():
+        account = db.session.scalar(sa.select(Account).where(Account.username == "tiepnhan"))
+        assert account is not None
+        account.password_hash = _scrypt_hash(DEMO_PASSWORD)
+        db.session.commit()
+    assert _login(client, "tiepnhan", "sai-mat-khau-roi")[0] == 401  # a failed login changes nothing
+    with app.app_context():
+        assert db.session.scalar(sa.select(Account.password_hash).where(Account.username == "tiepnhan"))\
+            .startswith("scrypt$")
+    assert _login(client, "tiepnhan")[0] == 302
+    with app.app_context():
+        account = db.session.scalar(sa.select(Account).where(Account.username == "tiepnhan"))
+        assert account is not None and account.password_hash is not None
+        assert account.password_hash.startswith("$argon2id$") and not needs_rehash(account.password_hash)
+        assert verify_password(DEMO_PASSWORD, account.password_hash)
+        upgrades = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "officer.password_rehashed"))
+        assert [(e.actor_id, e.detail) for e in upgrades] == [
+            (account.id, {"previous": "scrypt", "scheme": "argon2id"})]
+        first_hash = account.password_hash
+    client.post("/can-bo/dang-xuat", data={"csrf_token": _csrf(client.get("/can-bo/").get_data(as_text=True))})
+    assert _login(client, "tiepnhan")[0] == 302  # already Argon2id: kept as it is, no second audit entry
+    with app.app_context():
+        assert db.session.scalar(sa.select(Account.password_hash).where(Account.username == "tiepnhan")) \
+            == first_hash
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "officer.password_rehashed")) == 1
 
 
 def _csrf(page_html: str) -> str:

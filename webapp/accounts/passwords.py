@@ -1,7 +1,11 @@
-"""Officer passwords, hashed with scrypt (a memory-hard KDF in the standard library).
+"""Officer passwords, hashed with Argon2id (argon2-cffi).
 
-Stored as ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`` so parameters can be raised later
-without invalidating existing hashes.
+New hashes are Argon2id in the PHC format (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``), with
+OWASP's minimum parameters (19 MiB, 2 passes, 1 lane: about the work the scrypt hashes cost, so a
+login and the demo seed stay as fast). Hashes made before the move (``scrypt$<n>$<r>$<p>$<salt>$<hash>``,
+the standard library's scrypt) still verify; :func:`needs_rehash` says when a stored hash should be
+replaced, which login does with the password it has just checked (:func:`upgrade`), so every
+account moves to Argon2id on its next sign-in without anyone resetting a password.
 """
 
 from __future__ import annotations
@@ -9,11 +13,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 
-_N, _R, _P = 2**14, 8, 1
-_LENGTH = 32
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 MIN_LENGTH = 10
+
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)  # argon2id by default
+_ARGON2 = "$argon2"
+_SCRYPT = "scrypt"
+_DUMMY = _HASHER.hash("not a password: same work for unknown accounts")
 
 
 class WeakPassword(ValueError):
@@ -21,31 +30,67 @@ class WeakPassword(ValueError):
 
 
 def hash_password(password: str) -> str:
+    """An Argon2id hash of a new password; a short one is refused."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_LENGTH)
-    return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])
+    return _HASHER.hash(password)
 
 
 def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches ``stored`` (an Argon2 hash, or a scrypt one from before)."""
     if not stored:
         # Same work as a real check, so response time does not reveal which accounts exist.
-        hashlib.scrypt(password.encode(), salt=b"0" * 16, n=_N, r=_R, p=_P, dklen=_LENGTH)
+        _argon2_matches(password, _DUMMY)
         return False
+    if stored.startswith(_ARGON2):
+        return _argon2_matches(password, stored)
+    if stored.startswith(_SCRYPT + "$"):
+        return _scrypt_matches(password, stored)
+    return False
+
+
+def scheme_of(stored: str | None) -> str | None:
+    """``argon2id``, ``scrypt`` ... the scheme a stored hash uses (for the audit log), None if unknown."""
+    if not stored:
+        return None
+    if stored.startswith(_ARGON2):
+        return stored[1:].split("$", 1)[0]
+    return _SCRYPT if stored.startswith(_SCRYPT + "$") else None
+
+
+def needs_rehash(stored: str) -> bool:
+    """True for hashes of an older scheme (scrypt) or older Argon2 parameters."""
+    if not stored.startswith(_ARGON2):
+        return True
+    try:
+        return _HASHER.check_needs_rehash(stored)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+def upgrade(password: str) -> str:
+    """The Argon2id hash that replaces an old one after ``password`` has been verified against it.
+    No length rule here: the password is already the account's, and refusing it would lock the officer out."""
+    return _HASHER.hash(password)
+
+
+def _argon2_matches(password: str, stored: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _scrypt_matches(password: str, stored: str) -> bool:
+    """The hashes written before Argon2: ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>``."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
+        expected = _unb64(digest)
         actual = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(_unb64(digest)))
+                                dklen=len(expected))
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(actual, _unb64(digest))
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return hmac.compare_digest(actual, expected)
 
 
 def _unb64(text: str) -> bytes:

@@ -1,4 +1,5 @@
-"""Officer sessions: username + password (scrypt), the account id kept in the signed session."""
+"""Officer sessions: username + password (Argon2id; older scrypt hashes are upgraded at sign-in),
+the account id kept in the signed session."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from flask.typing import ResponseReturnValue
 
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Account
-from webapp.accounts.passwords import verify_password
+from webapp.accounts.passwords import needs_rehash, scheme_of, upgrade, verify_password
 from webapp.accounts.service import Principal
+from webapp.audit.service import record
 from webapp.extensions import db
 
 F = TypeVar("F")
@@ -21,7 +23,13 @@ SESSION_KEY = "officer_id"
 def authenticate(username: str, password: str) -> Account | None:
     account = accounts.find_account(username.strip())
     stored = account.password_hash if account is not None and account.kind == "officer" and account.active else None
-    return account if verify_password(password, stored) and account is not None else None
+    if not verify_password(password, stored) or account is None or stored is None:  # unknown: same work
+        return None
+    if needs_rehash(stored):  # an older scheme: replace it now that the password is known (the caller commits)
+        account.password_hash = upgrade(password)
+        record("officer.password_rehashed", actor_id=account.id, object_type="account", object_id=account.id,
+               previous=scheme_of(stored), scheme=scheme_of(account.password_hash))
+    return account
 
 
 def current_officer() -> Principal | None:
