@@ -83,6 +83,13 @@ MOTCUA_DVCQG_URL          national public service portal sync API (cong_dvc_quoc
 MOTCUA_DVCQG_CLIENT_ID, MOTCUA_DVCQG_SECRET   the province's client credentials at the portal (step 1: token);
                           required with MOTCUA_DVCQG_URL, and never the local fake's development secret
 MOTCUA_DVCQG_UNIT         the unit code the portal knows this system by. Default: H41.15
+MOTCUA_HTTP_CA_BUNDLE     PEM file of the CAs trusted for the HTTPS calls above (e.g. the government CA behind the
+                          province's integration gateway, LGSP), instead of the system's store. Default: the system's
+MOTCUA_HTTP_CLIENT_CERT   PEM client certificate (and chain) presented to the outside systems above when they ask
+                          for one: the integration gateway's mutual TLS. Default: none
+MOTCUA_HTTP_CLIENT_KEY    PEM private key of that certificate (unencrypted; needs MOTCUA_HTTP_CLIENT_CERT).
+                          Default: none, i.e. the key is in the MOTCUA_HTTP_CLIENT_CERT file. A missing or wrong
+                          file stops the app at start when a connector URL is set
 """
 
 from __future__ import annotations
@@ -92,6 +99,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.http_connector import ClientTls
 from engine.messaging import SmtpSettings
 from webapp.secret_key import how_to_fix, key_problem
 
@@ -149,6 +157,7 @@ class Settings:
     data_store: OutsideSystem = OutsideSystem()
     national_portal_unit: str = "H41.15"
     national_portal_sync: bool = True  # every dossier and its status changes go to the national portal
+    http_tls: ClientTls = ClientTls()  # CA bundle and client certificate for the HTTP connectors (mutual TLS)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -187,6 +196,7 @@ class Settings:
             data_store=_outside(env, "KHO_DU_LIEU"),
             national_portal_unit=env.get("MOTCUA_DVCQG_UNIT") or "H41.15",
             national_portal_sync=_flag(env.get("MOTCUA_DVCQG_SYNC"), default=True),
+            http_tls=_http_tls(env),
         )
 
     def __post_init__(self) -> None:
@@ -268,6 +278,16 @@ def _smtp(env: dict[str, str]) -> SmtpSettings:
         starttls=_flag(env.get("MOTCUA_SMTP_STARTTLS"), default=bool(host)),
         sender=env.get("MOTCUA_SMTP_FROM") or local.sender,
     )
+
+
+def _http_tls(env: dict[str, str]) -> ClientTls:
+    def path(name: str) -> Path | None:
+        return Path(env[name]) if env.get(name) else None
+
+    if env.get("MOTCUA_HTTP_CLIENT_KEY") and not env.get("MOTCUA_HTTP_CLIENT_CERT"):
+        raise SettingsError("MOTCUA_HTTP_CLIENT_KEY needs MOTCUA_HTTP_CLIENT_CERT (the key's certificate)")
+    return ClientTls(ca_bundle=path("MOTCUA_HTTP_CA_BUNDLE"), client_cert=path("MOTCUA_HTTP_CLIENT_CERT"),
+                     client_key=path("MOTCUA_HTTP_CLIENT_KEY"))
 
 
 def _outside(env: dict[str, str], prefix: str) -> OutsideSystem:

@@ -1,16 +1,19 @@
 """Point the connectors at real outside systems when the settings name them (MOTCUA_BUU_CHINH_*,
 MOTCUA_LLTP_*, MOTCUA_KHO_DU_LIEU_*, MOTCUA_DVCQG_*, MOTCUA_KY_SO_*); without settings every connector
-answers from its local fake (the signing fake with the keys of the signing folder)."""
+answers from its local fake (the signing fake with the keys of the signing folder). The HTTP twins
+share MOTCUA_HTTP_CA_BUNDLE, MOTCUA_HTTP_CLIENT_CERT and MOTCUA_HTTP_CLIENT_KEY (the integration
+gateway's mutual TLS), checked here so a wrong file stops the app at start, not the first call."""
 
 from __future__ import annotations
 
+import ssl
 from urllib.parse import urlsplit
 
 from flask import Flask
 
 from engine.connectors import ConnectorRegistry
 from engine.data_store import FakeDataStore, data_store_connectors
-from engine.http_connector import Endpoint, HttpConnector, HttpPortalApi
+from engine.http_connector import ClientTls, Endpoint, HttpConnector, HttpPortalApi
 from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
 from engine.post import FakePostOffice, PostShipment, PostTracking
 from engine.signature import NAME as SIGN_DIGEST
@@ -43,7 +46,7 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
                                     (DATA_STORE, settings.data_store, "MOTCUA_KHO_DU_LIEU_URL")):
         if system.url is None:
             continue
-        endpoint = _endpoint(system, variable)
+        endpoint = _endpoint(system, variable, settings.http_tls)
         for name in names:
             fake = registry.get(name)
             if fake is not None:  # the fake carries the declarations the real twin keeps
@@ -58,7 +61,8 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
         if portal.secret.strip() in PUBLIC_VALUES:  # the fake's own, in engine/national_portal.py
             raise ConnectorSettingsError("MOTCUA_DVCQG_SECRET is a public development value; set the secret "
                                          "the national portal issued to the province")
-        client = PortalClient(HttpPortalApi(_endpoint(portal, "MOTCUA_DVCQG_URL")), portal.client_id, portal.secret)
+        client = PortalClient(HttpPortalApi(_endpoint(portal, "MOTCUA_DVCQG_URL", settings.http_tls)),
+                              portal.client_id, portal.secret)
         for connector in portal_connectors(client, settings.national_portal_unit):
             registry.register(connector)
             replaced.append(connector.name)
@@ -89,14 +93,28 @@ def _configure_signing(registry: ConnectorRegistry, settings: Settings) -> bool:
         return False
     if settings.signing_dir is None:  # the demo CA's certificates would not match the service's keys
         raise ConnectorSettingsError("MOTCUA_KY_SO_URL needs MOTCUA_SIGNING_DIR (the units' certificates and ca.pem)")
-    registry.register(HttpConnector.like(fake, _endpoint(settings.signing_service, "MOTCUA_KY_SO_URL")))
+    registry.register(HttpConnector.like(fake, _endpoint(settings.signing_service, "MOTCUA_KY_SO_URL",
+                                                         settings.http_tls)))
     return True
 
 
-def _endpoint(system: OutsideSystem, variable: str) -> Endpoint:
+def _endpoint(system: OutsideSystem, variable: str, tls: ClientTls) -> Endpoint:
     url = system.url or ""
     parts = urlsplit(url)
     local = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         raise ConnectorSettingsError(f"{variable} must be an https URL (http only for localhost)")
-    return Endpoint(url, system.token)
+    check_tls(tls)
+    return Endpoint(url, system.token, tls)
+
+
+def check_tls(tls: ClientTls) -> None:
+    """Refuse TLS files that cannot be used, naming the setting (never the key's content)."""
+    try:
+        tls.context()
+    except (OSError, ssl.SSLError) as err:
+        named = [f"{name}={path}" for name, path in (("MOTCUA_HTTP_CA_BUNDLE", tls.ca_bundle),
+                                                     ("MOTCUA_HTTP_CLIENT_CERT", tls.client_cert),
+                                                     ("MOTCUA_HTTP_CLIENT_KEY", tls.client_key)) if path]
+        raise ConnectorSettingsError(f"cannot use {', '.join(named) or 'the system CA store'} for HTTPS calls to "
+                                     f"outside systems: {getattr(err, 'strerror', None) or err}") from None
