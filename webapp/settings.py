@@ -11,6 +11,9 @@ MOTCUA_PROVINCE_NAME      the province as printed at the top left of the desk fo
                           Default: the name of the receiving unit's parent unit
 MOTCUA_PDF_TEMPLATES      a folder of desk-form templates (mau_01.yaml ... mau_07.yaml) that replace the
                           built-in ones in webapp/pdf/templates/ file by file. Default: none (built-in only)
+MOTCUA_PDF_FONT_DIR       a folder holding DejaVuSans.ttf (and -Bold, -Oblique), the font of every PDF
+                          (desk forms, results).
+                          Default: Debian's fonts-dejavu-core (/usr/share/fonts/truetype/dejavu)
 MOTCUA_SECRET_KEY         signs every session cookie (officers, citizens): whoever knows it can sign in as anyone.
                           REQUIRED: a random value of 32+ bytes, the same for web, workers and beat, e.g.
                           python -c "import secrets; print(secrets.token_urlsafe(48))". gunicorn, Celery and
@@ -36,6 +39,8 @@ MOTCUA_TIMER_LEASE_SECONDS how long a claimed timer waits for its job before ano
 MOTCUA_DEADLINE_WARN_DAYS  officers are warned this many working days before a dossier's legal due date.
                           Default: 1
 MOTCUA_DEADLINE_SCAN_SECONDS how often beat looks for dossiers approaching or past their due date. Default: 600
+MOTCUA_QUALITY_REFRESH_SECONDS how often beat recomputes this month's service-quality index (and the previous
+                          month once more, when its figures were computed before it ended). Default: 3600
 MOTCUA_METRICS_TOKEN      when set, /metrics asks for "Authorization: Bearer <token>". Default: unset (open;
                           block /metrics at the proxy or set a token)
 MOTCUA_OIDC_ISSUER        OpenID Connect issuer for citizen login (discovery: ISSUER/.well-known/openid-configuration).
@@ -83,6 +88,7 @@ MOTCUA_DVCQG_URL          national public service portal sync API (cong_dvc_quoc
 MOTCUA_DVCQG_CLIENT_ID, MOTCUA_DVCQG_SECRET   the province's client credentials at the portal (step 1: token);
                           required with MOTCUA_DVCQG_URL, and never the local fake's development secret
 MOTCUA_DVCQG_UNIT         the unit code the portal knows this system by. Default: H41.15
+MOTCUA_DVCQG_SYNC         0 to stop sending dossiers and their status changes to the national portal. Default: 1
 MOTCUA_HTTP_CA_BUNDLE     PEM file of the CAs trusted for the HTTPS calls above (e.g. the government CA behind the
                           province's integration gateway, LGSP), instead of the system's store. Default: the system's
 MOTCUA_HTTP_CLIENT_CERT   PEM client certificate (and chain) presented to the outside systems above when they ask
