@@ -1,6 +1,7 @@
 """``motcua``: the product's command line.
 
     motcua validate PATH          check a procedure folder (bpmn/<slug>) or the whole library (bpmn/)
+    motcua validate --paths PATH  ... and drive each procedure down every path (engine/explore.py)
     motcua play PATH --data F...  play a procedure through with sample data files, printing each step
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from engine import safe_parse
 from engine.compiler import validate_package
 from engine.connectors import default_registry
+from engine.explore import MAX_ACTIONS, explore
 from engine.forms import FormInvalid
 from engine.package import PackageReadError, PackageSource, is_library, overlay_provinces, read_package
 from engine.problems import PackageInvalid
@@ -41,13 +43,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for label, source in sources:
         problems = validate_package(source, connectors)
         report[label] = [p.as_dict(args.lang) for p in problems]
+        paths = explore(source, max_actions=args.max_actions) if args.paths and not problems else None
+        if paths is not None:
+            problems = paths.errors
+            report[label] = {"problems": [p.as_dict(args.lang) for p in paths.errors],
+                             "warnings": [p.as_dict(args.lang) for p in paths.warnings],
+                             "coverage": dict(zip(("taken", "total"), paths.coverage, strict=True))}
         if problems:
             failed += 1
         if not args.json:
             verdict = "OK" if not problems else f"{len(problems)} problem(s)"
-            _out(f"{label}: {verdict}")
+            _out(f"{label}: {verdict}" + (f", {paths.coverage_line(args.lang)}" if paths is not None else ""))
             for problem in problems:
                 _out(f"  - {problem.format(args.lang)}")
+            for warning in paths.warnings if paths is not None else []:
+                _out(f"  ~ {warning.format(args.lang)}")
     if args.json:
         _out(json.dumps(report, ensure_ascii=False, indent=2))
     return 1 if failed else 0
@@ -151,13 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="BPMN one-stop platform tools")
     parser.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of messages")
     sub = parser.add_subparsers(dest="command", required=True)
-    validate = sub.add_parser("validate", help="validate a procedure folder or the whole library")
+    # --lang after the command as well (motcua validate --lang en PATH); SUPPRESS keeps the one given before it.
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=["vi", "en"], default=argparse.SUPPRESS, help="language of messages")
+    validate = sub.add_parser("validate", parents=[lang], help="validate a procedure folder or the whole library")
     validate.add_argument("path")
     validate.add_argument("--json", action="store_true", help="print the problems as JSON")
     validate.add_argument("--province", help="also check this province's overlays (default: every province "
                                              "under overlays/ next to the library)")
+    validate.add_argument("--paths", action="store_true",
+                          help="also drive each procedure down every flow with generated answers, faked timers "
+                               "and connectors; print the path coverage (docs/designer/validation.md)")
+    validate.add_argument("--max-actions", type=int, default=MAX_ACTIONS, metavar="N",
+                          help=f"--paths: stop exploring a procedure after N engine actions (default {MAX_ACTIONS})")
     validate.set_defaults(func=cmd_validate)
-    play = sub.add_parser("play", help="play a procedure through with sample data")
+    play = sub.add_parser("play", parents=[lang], help="play a procedure through with sample data")
     play.add_argument("path")
     play.add_argument("--data", nargs="+", required=True, metavar="FILE",
                       help="sample data, one file per form step, named after the form (tiep-nhan.json)")

@@ -332,6 +332,46 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{label}: dữ liệu lồng nhau quá sâu (tối đa {limit} cấp).",
         "{label}: the data is nested too deeply (at most {limit} levels).",
     ),
+    # --- path exploration ---
+    "path_flow_never_taken": (
+        "Luồng '{name}' (từ '{source}' đến '{target}') không bao giờ được đi qua, dù đã thử mọi lựa chọn "
+        "của các biểu mẫu, thông điệp, hẹn giờ và kết nối.",
+        "The flow '{name}' (from '{source}' to '{target}') is never taken, although every choice of the forms, "
+        "messages, timers and connectors was tried.",
+    ),
+    "path_end_never_reached": (
+        "Không có cách nào để hồ sơ kết thúc tại '{name}'.",
+        "No dossier can ever finish at '{name}'.",
+    ),
+    "path_nobody_can_act": (
+        "Hồ sơ sẽ chờ tại bước '{name}' mà không ai xử lý được: làn '{lane}' {reason}.",
+        "A dossier would wait at '{name}' with nobody able to act: the lane '{lane}' {reason_en}.",
+    ),
+    "path_lane_missing": ("không có", "is missing"),
+    "path_lane_not_routed": ("không được giao cho đơn vị nào trong procedure.yaml (mục lanes)",
+                             "is not routed to any unit in procedure.yaml (lanes)"),
+    "path_lane_unknown_role": ("được giao cho vai trò '{role}' mà không cán bộ nào có thể được cấp",
+                               "is routed to the role '{role}', which no officer can be given"),
+    "path_stalled": (
+        "Hồ sơ dừng lại tại {where}: quy trình chưa kết thúc mà không còn bước nào để làm, không chờ thông điệp, "
+        "hẹn giờ hay kết nối nào.",
+        "A dossier stops at {where}: the process has not finished, yet there is no step to do and no message, "
+        "timer or connector to wait for.",
+    ),
+    "path_failed": (
+        "Với dữ liệu thử hợp lệ, hồ sơ bị lỗi tại '{step}': {detail}",
+        "With valid test data, a dossier fails at '{step}': {detail}",
+    ),
+    "path_no_answer": (
+        "Không tự tạo được dữ liệu hợp lệ cho biểu mẫu {form}; các bước dùng biểu mẫu này chưa được thử.",
+        "No valid answer could be made for the form {form}; the steps using it were not tried.",
+    ),
+    "path_bound_reached": (
+        "Đã dừng thăm dò sau {limit} lần thử; các luồng chưa đi qua có thể vẫn đi được.",
+        "Exploration stopped after {limit} tries; the flows not taken may still be reachable.",
+    ),
+    "path_coverage": ("đường đi: {taken}/{total} luồng đã đi qua ({percent}%)",
+                      "paths: {taken}/{total} flows taken ({percent}%)"),
     "type_string": ("chuỗi ký tự", "text"),
     "type_integer": ("số nguyên", "a whole number"),
     "type_number": ("số", "a number"),
