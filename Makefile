@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint validate bench clean
+.PHONY: install run test lint validate bench docs clean
 
 $(BIN)/motcua: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,docs]'
 	touch $@
 
 STUDIO_JS := webapp/studio_js
@@ -40,6 +40,9 @@ MOTCUA_TEST_DATABASE_URL ?= postgresql+psycopg://motcua:motcua@127.0.0.1:5432/mo
 test-postgres: install  ## every test on PostgreSQL (start one with: bash scripts/ci_postgres.sh)
 	MOTCUA_TEST_DATABASE_URL='$(MOTCUA_TEST_DATABASE_URL)' $(BIN)/python -m pytest
 
+docs: install  ## the documentation site from docs/ into site/ (offline); fails on any warning
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 validate: install  ## check every procedure in the library
 	$(BIN)/motcua validate bpmn/
 
@@ -64,4 +67,4 @@ bench-jobs: install  ## jobs/s end to end on Redis db 13 with 1, 2, 4 workers, a
 	$(BIN)/python scripts/bench_jobs.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis site
