@@ -70,6 +70,60 @@ def test_play_reports_invalid_sample_data(tmp_path, capsys: pytest.CaptureFixtur
     assert "tre_em.ho_ten" in capsys.readouterr().out
 
 
+def test_lang_goes_before_or_after_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = str(DATA / "broken" / "bpmn" / "connector-la")
+    outputs = {}
+    for name, argv in {"before": ["--lang", "en", "validate", broken], "after": ["validate", "--lang", "en", broken],
+                       "default": ["validate", broken]}.items():
+        assert main(argv) == 1
+        outputs[name] = capsys.readouterr().out
+    assert outputs["before"] == outputs["after"] != outputs["default"]
+    assert "calls the connector" in outputs["after"] or "connector 'ngan_hang" in outputs["after"]
+    assert "Tác vụ dịch vụ gọi kết nối" in outputs["default"]
+
+
+
+def test_play_takes_lang_before_or_after_the_command(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "to-khai.json"
+    bad.write_text(json.dumps({"tre_em": {}}), "utf-8")
+    for argv in (["--lang", "en", "play"], ["play", "--lang", "en"]):
+        assert main([*argv, str(REPO / "bpmn" / "khai-sinh"), "--data", str(bad)]) == 1
+        assert "  ! doi_tuong_uu_tien: Enter " in capsys.readouterr().out
+    assert main(["play", str(REPO / "bpmn" / "khai-sinh"), "--data", str(bad)]) == 1
+    assert "  ! doi_tuong_uu_tien: Vui lòng nhập " in capsys.readouterr().out
+
+
+def test_validate_paths_prints_the_coverage_and_the_flow_never_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = DATA / "paths" / "bpmn" / "dieu-kien-sai"
+    assert main(["validate", "--paths", "--lang", "en", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "dieu-kien-sai: 1 problem(s), paths: 4/5 flows taken (80%)" in out
+    assert "  - bpmn/dieu-kien-sai/process.bpmn [tu_choi]: No dossier can ever finish at 'Từ chối'." in out
+    assert "  ~ bpmn/dieu-kien-sai/process.bpmn [f_c]: The flow 'Loại không có trong tờ khai'" in out
+    assert main(["validate", "--paths", str(folder)]) == 1
+    assert "đường đi: 4/5 luồng đã đi qua (80%)" in capsys.readouterr().out
+
+
+def test_validate_paths_refuses_a_step_nobody_can_act_on(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lang", "en", "validate", "--paths", str(DATA / "paths" / "bpmn" / "lan-khong-ai")]) == 1
+    out = capsys.readouterr().out
+    assert "[phe_duyet]: A dossier would wait at 'Phê duyệt' with nobody able to act" in out
+
+
+def test_validate_paths_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--paths", "--json", str(DATA / "paths" / "bpmn")]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["dieu-kien-sai"]["coverage"] == {"taken": 4, "total": 5}
+    assert [w["element"] for w in report["dieu-kien-sai"]["warnings"]] == ["f_c"]
+    assert [p["code"] for p in report["lan-khong-ai"]["problems"]] == ["path_nobody_can_act"]
+
+
+def test_validate_paths_on_the_library_covers_every_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--paths", "--lang", "en", str(REPO / "bpmn")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line and not line.startswith(" ")]
+    assert lines and all(line.endswith("flows taken (100%)") and ": OK, paths: " in line for line in lines)
+
+
 def test_console_script_is_installed() -> None:
     exe = REPO / ".venv" / "bin" / "motcua"
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "engine.cli"]

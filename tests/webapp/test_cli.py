@@ -64,6 +64,12 @@ def test_engine_commands_still_work(capsys: pytest.CaptureFixture[str]) -> None:
     assert "khai-sinh: OK" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("argv", [["--lang", "en", "validate", "--paths"], ["validate", "--lang", "en", "--paths"]])
+def test_engine_commands_take_lang_before_or_after(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*argv, "bpmn/khai-sinh"]) == 0
+    assert "khai-sinh: OK, paths: 23/23 flows taken (100%)" in capsys.readouterr().out
+
+
 def test_officer_password_from_standard_input(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
