@@ -76,10 +76,6 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Bước '{name}' không nằm trong làn nào nên không biết ai thực hiện.",
         "The step '{name}' is in no lane, so nobody is assigned to it.",
     ),
-    "user_task_no_form": (
-        "Bước người dùng '{name}' chưa gắn biểu mẫu (formJsonSchemaFilename).",
-        "The user task '{name}' has no form (formJsonSchemaFilename).",
-    ),
     "form_missing": ("Không tìm thấy tệp biểu mẫu {name}.", "The form file {name} does not exist."),
     "component_condition_field": (
         "Thành phần {component}: required_when nêu trường {field}, nhưng tờ khai không có trường này.",
@@ -380,6 +376,101 @@ CATALOG: dict[str, tuple[str, str]] = {
     "type_array": ("một danh sách", "a list"),
     "type_null": ("rỗng", "empty"),
     "this_field": ("trường này", "this field"),
+    # --- the package contract: validate OK means runnable (docs/designer/contract.md) -----------
+    "start_event_missing": (
+        "Quy trình chính không có sự kiện bắt đầu nên không nộp được hồ sơ.",
+        "The main process has no start event, so no dossier can be filed.",
+    ),
+    "start_form_missing": (
+        "Sự kiện bắt đầu '{name}' chưa gắn tờ khai (formJsonSchemaFilename): công dân không nộp được hồ sơ "
+        "trực tuyến và dữ liệu nộp lên không được kiểm tra.",
+        "The start event '{name}' has no declaration form (formJsonSchemaFilename): citizens cannot file "
+        "online and what is sent is not checked.",
+    ),
+    "start_form_on_user_task": (
+        "Tờ khai {form} đang gắn ở bước người dùng '{name}', nhưng tờ khai phải là biểu mẫu của sự kiện bắt đầu "
+        "'{start}': hãy chuyển formJsonSchemaFilename sang sự kiện bắt đầu và bỏ bước '{name}'.",
+        "The declaration {form} is on the user task '{name}', but the declaration must be the form of the "
+        "start event '{start}': move formJsonSchemaFilename to the start event and remove the step '{name}'.",
+    ),
+    "human_task_empty": (
+        "Bước '{name}' không có biểu mẫu cũng không có hướng dẫn (instructionsForEndUser): người thực hiện "
+        "không biết phải làm gì. Gắn biểu mẫu, hoặc viết hướng dẫn để bước thành bước xác nhận.",
+        "The step '{name}' has neither a form nor instructions (instructionsForEndUser): whoever does it "
+        "is not told what to do. Give it a form, or write instructions to make it a confirmation step.",
+    ),
+    "task_plain": (
+        "Bước '{name}' là tác vụ không loại (bpmn:task): không ai được giao và không có gì chạy, hồ sơ sẽ chờ mãi. "
+        "Đổi thành userTask/manualTask (người làm) hoặc scriptTask (tự chạy).",
+        "The step '{name}' is a plain task (bpmn:task): nobody is assigned and nothing runs, so the dossier "
+        "would wait forever. Make it a userTask/manualTask (a person does it) or a scriptTask (it runs).",
+    ),
+    "script_task_empty": (
+        "Tác vụ kịch bản '{name}' không có kịch bản; hãy viết kịch bản hoặc xoá bước.",
+        "The script task '{name}' has no script; write one or remove the step.",
+    ),
+    "decision_missing": (
+        "Tác vụ quy tắc '{name}' chưa nêu bảng quyết định (calledDecisionId).",
+        "The business rule task '{name}' names no decision table (calledDecisionId).",
+    ),
+    "decision_unknown": (
+        "Tác vụ quy tắc '{name}' gọi bảng quyết định '{decision}' nhưng không tệp .dmn nào của gói có bảng này. "
+        "Các bảng có: {known}.",
+        "The business rule task '{name}' calls the decision '{decision}', which no .dmn file of the package "
+        "has. Decisions: {known}.",
+    ),
+    "called_process_unknown": (
+        "Bước gọi quy trình '{name}' gọi quy trình '{process}' nhưng gói không có quy trình này. Có: {known}.",
+        "The call activity '{name}' calls the process '{process}', which the package does not have. "
+        "It has: {known}.",
+    ),
+    "status_end_not_final": (
+        "Hồ sơ có thể tới điểm kết thúc '{name}' khi trạng thái vẫn là {status} ({detail}), nên hồ sơ không bao "
+        "giờ được đóng. Đặt statusOnEnter 3 (không tiếp nhận), 8 (dừng xử lý) hoặc 10 (đã trả kết quả) trên điểm "
+        "kết thúc hoặc bước trước nó. Đường đi: {path}",
+        "A dossier can reach the end '{name}' while its status is still {status} ({detail}), so it is never "
+        "closed. Set statusOnEnter 3 (refused), 8 (stopped) or 10 (result returned) on the end or a step "
+        "before it. Path: {path}",
+    ),
+    "status_received_missing": (
+        "Bước '{name}' đặt trạng thái {status} nhưng trên đường tới đó hồ sơ chưa bao giờ ở trạng thái 2 "
+        "(được tiếp nhận), nên thời hạn giải quyết không có ngày bắt đầu. Đặt statusOnEnter 2 trên bước "
+        "tiếp nhận. Đường đi: {path}",
+        "The step '{name}' sets status {status} but on the way there the dossier was never received "
+        "(status 2), so its processing time has no start. Set statusOnEnter 2 on the intake step. Path: {path}",
+    ),
+    "status_result_ready_missing": (
+        "Bước '{name}' đặt trạng thái 10 (đã trả kết quả) nhưng trên đường tới đó hồ sơ chưa bao giờ ở trạng "
+        "thái 9 (đã xử lý xong), nên văn bản kết quả không được ký. Đặt 9 trên bước có kết quả. Đường đi: {path}",
+        "The step '{name}' sets status 10 (result returned) but on the way there the dossier never had "
+        "status 9 (result ready), so no result document is signed. Set 9 on the step that has the result. "
+        "Path: {path}",
+    ),
+    "form_spiff_name": (
+        "Tệp {name} đặt tên theo kiểu spiff-arena nên sẽ bị bỏ qua: hệ thống chỉ đọc biểu mẫu <tên>.schema.json "
+        "và giao diện <tên>.uischema.json. Đổi tên thành {suggested} và sửa tên tệp trên các bước dùng nó.",
+        "The file {name} is named the spiff-arena way, so it would be ignored: this product reads forms named "
+        "<name>.schema.json and layouts named <name>.uischema.json. Rename it {suggested} and change the "
+        "steps that name it.",
+    ),
+    "form_file_name": (
+        "Tệp {name} trong forms/ không phải biểu mẫu (.schema.json) hay giao diện biểu mẫu (.uischema.json) nên "
+        "sẽ bị bỏ qua; đổi tên hoặc xoá tệp.",
+        "The file {name} under forms/ is neither a form (.schema.json) nor a form layout (.uischema.json), so "
+        "it would be ignored; rename or remove it.",
+    ),
+    "form_property_name": (
+        "{key} của bước '{name}' là '{value}', nhưng hệ thống chỉ đọc tệp tên như vậy theo quy ước "
+        ".schema.json / .uischema.json; dùng '{suggested}'.",
+        "The {key} of the step '{name}' is '{value}', but this product only reads files named .schema.json / "
+        ".uischema.json; use '{suggested}'.",
+    ),
+    "form_ui_not_paired": (
+        "Bước '{name}' nêu giao diện {ui} cho biểu mẫu {form}, nhưng giao diện của một biểu mẫu luôn là tệp cùng "
+        "tên ({expected}), nên {ui} sẽ bị bỏ qua.",
+        "The step '{name}' names the layout {ui} for the form {form}, but a form's layout is always the file "
+        "with the same name ({expected}), so {ui} would be ignored.",
+    ),
 }
 
 

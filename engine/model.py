@@ -62,6 +62,9 @@ class Element:
     triggered_by_event: bool = False
     is_link_catch: bool = False
     for_compensation: bool = False
+    cancel_activity: bool = True  # a boundary event that interrupts its task (cancelActivity="false": it does not)
+    called_decision: str | None = None  # spiffworkflow:calledDecisionId of a business rule task
+    called_element: str | None = None  # the process a call activity starts
 
     @property
     def label(self) -> str:
@@ -192,10 +195,13 @@ def _read_element(node: etree._Element, tag: str, file: str, process_id: str, co
         is_link_catch=tag == "intermediateCatchEvent"
         and node.find(f"{{{BPMN_NS}}}linkEventDefinition") is not None,
         for_compensation=node.get("isForCompensation") == "true",
+        cancel_activity=node.get("cancelActivity") != "false",
+        called_decision=(_extension_text(node, "calledDecisionId") or "").strip() or None,
+        called_element=node.get("calledElement"),
     )
     if tag == "scriptTask":
         script = node.find(f"{{{BPMN_NS}}}script")
-        if script is not None and script.text:
+        if script is not None and script.text and script.text.strip():
             element.scripts.append(("script", script.text))
     for hook in ("preScript", "postScript"):
         text = _extension_text(node, hook)

@@ -289,6 +289,9 @@ class Engine:
         form = instance.procedure.form_for(element) if element else None
         if form is not None:
             _raise_if_invalid(form, data, lang)
+        elif data:  # a step with instructions and no form is a confirmation: nothing may ride along into the dossier
+            raise FormInvalid([FieldError(str(name), render("field_additional", lang, name=name), "field_additional")
+                               for name in (data if isinstance(data, dict) else ["?"])])
         advance = Advance()
         task.data.update(data)
         try:

@@ -76,6 +76,8 @@ class SandboxScriptEngine(PythonScriptEngine):
             sandbox.compile_checked(expression, "exec")
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        # Modelers pretty-print (an expression on its own indented line): the validator checks the stripped text.
+        expression = expression.strip() if isinstance(expression, str) else expression
         try:
             return isolation.evaluate(expression, task.data, external_context, time_limit=self.time_limit,
                                       pool=self.pool)

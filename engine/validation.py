@@ -24,9 +24,13 @@ from engine.package import PackageSource
 from engine.problems import Problem
 from engine.roles import KNOWN_ROLES
 from engine.safe_parse import InputTooDeep
+from engine.status_rules import check_statuses
 from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml
 
 STATUS_KEYS = ("statusOnEnter", "statusOnComplete")
+FORM_SUFFIX, UI_SUFFIX = ".schema.json", ".uischema.json"
+# spiff-arena's names for the same two files: my-form-schema.json, my-form-uischema.json
+SPIFF_SUFFIXES = (("-uischema.json", UI_SUFFIX), ("-schema.json", FORM_SUFFIX))
 
 
 @dataclass
@@ -107,6 +111,8 @@ def _apply_province_overlay(checked: CheckedPackage) -> None:
 
 def _check_forms(checked: CheckedPackage) -> None:
     for path, data in checked.source.form_documents().items():
+        if not _check_form_file_name(checked, path):
+            continue
         try:
             checked.form_docs[path] = forms.load_json(data)
         except InputTooDeep as err:
@@ -129,6 +135,26 @@ def _check_forms(checked: CheckedPackage) -> None:
             checked.add("forms/" + path, None, "uischema_invalid", name=path)
 
 
+def _spiff_name(name: str) -> str | None:
+    """The name this product reads for a file named the spiff-arena way, else None."""
+    for spiff, ours in SPIFF_SUFFIXES:
+        if name.endswith(spiff) and not name.endswith(FORM_SUFFIX) and not name.endswith(UI_SUFFIX):
+            return name.removesuffix(spiff) + ours
+    return None
+
+
+def _check_form_file_name(checked: CheckedPackage, path: str) -> bool:
+    """A file under forms/ is a form or a form's layout; anything else would be silently ignored."""
+    if path.endswith(FORM_SUFFIX) or path.endswith(UI_SUFFIX):
+        return True
+    suggested = _spiff_name(path)
+    if suggested is not None:
+        checked.add("forms/" + path, None, "form_spiff_name", name=path, suggested=suggested.rsplit("/", 1)[-1])
+    else:
+        checked.add("forms/" + path, None, "form_file_name", name=path)
+    return False
+
+
 def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None:
     model = checked.model
     if not model.executable_processes:
@@ -146,6 +172,86 @@ def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None
     _check_other_expressions(checked)
     _check_graph(checked)
     _check_component_conditions(checked)
+    _check_decisions(checked)
+    _check_called_processes(checked)
+    main = _main_processes(checked)
+    _check_start(checked, main)
+    if not any(p.code == "status_invalid" for p in checked.problems):  # unknown statuses: fix those first
+        for problem in check_statuses(model, main):
+            checked.add(problem.element.file, problem.element.id, problem.code, **problem.params)
+
+
+def _main_processes(checked: CheckedPackage) -> set[str]:
+    """The executable processes of process.bpmn: a dossier starts there (as in engine.compiler)."""
+    model = checked.model
+    main = {e.process_id for e in model.elements.values() if e.file == checked.source.process_path}
+    return main & set(model.executable_processes)
+
+
+def _check_start(checked: CheckedPackage, main: set[str]) -> None:
+    """A dossier is filed with the declaration: the form of the main process's start event."""
+    model = checked.model
+    starts = [e for e in model.elements.values()
+              if e.tag == "startEvent" and e.process_id in main and e.container_id == e.process_id]
+    if not main:
+        return  # no_executable_process already says so
+    if not starts:
+        checked.add(checked.source.process_path, sorted(main)[0], "start_event_missing")
+        return
+    if any(e.form for e in starts):
+        return
+    first = _first_human_steps(checked, [s.id for s in starts])
+    citizen = next((e for e in first if e.tag == "userTask" and e.form and e.lane == "cong_dan"), None)
+    if citizen is not None:
+        checked.add(citizen.file, citizen.id, "start_form_on_user_task", name=citizen.label, form=citizen.form,
+                    start=starts[0].label)
+    else:
+        checked.add(starts[0].file, starts[0].id, "start_form_missing", name=starts[0].label)
+
+
+def _first_human_steps(checked: CheckedPackage, starts: list[str]) -> list[Element]:
+    """The human steps a dossier reaches first from ``starts`` (the flows followed up to the first person)."""
+    model = checked.model
+    outgoing: dict[str, list[str]] = defaultdict(list)
+    for flow in model.flows:
+        outgoing[flow.source].append(flow.target)
+    seen, queue, found = set(starts), deque(starts), []
+    while queue:
+        element = model.elements.get(queue.popleft())
+        if element is None:
+            continue
+        if element.tag in HUMAN_TASK_TAGS:
+            found.append(element)
+            continue
+        for nxt in outgoing[element.id]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return found
+
+
+def _check_decisions(checked: CheckedPackage) -> None:
+    """A business rule task names a decision of one of the package's .dmn files."""
+    decisions = sorted({node.get("id", "") for tree in checked.dmn_trees.values() for node in tree.getroot().iter()
+                        if isinstance(node.tag, str) and etree.QName(node).localname == "decision"})
+    every_dmn_read = len(checked.dmn_trees) == len(checked.source.in_bpmn(".dmn"))
+    for element in checked.model.elements.values():
+        if element.tag != "businessRuleTask":
+            continue
+        if element.called_decision is None:
+            checked.add(element.file, element.id, "decision_missing", name=element.label)
+        elif every_dmn_read and element.called_decision not in decisions:
+            checked.add(element.file, element.id, "decision_unknown", name=element.label,
+                        decision=element.called_decision, known=", ".join(decisions) or "-")
+
+
+def _check_called_processes(checked: CheckedPackage) -> None:
+    known = {p.get("id", "") for tree in checked.bpmn_trees.values()
+             for p in tree.getroot().iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")}
+    for element in checked.model.elements.values():
+        if element.tag == "callActivity" and element.called_element not in known:
+            checked.add(element.file, element.id, "called_process_unknown", name=element.label,
+                        process=element.called_element or "-", known=", ".join(sorted(known)) or "-")
 
 
 def _check_component_conditions(checked: CheckedPackage) -> None:
@@ -168,12 +274,13 @@ def _check_element(checked: CheckedPackage, element: Element, connectors: Connec
     add = checked.add
     if element.tag in HUMAN_TASK_TAGS and element.lane is None:
         add(element.file, element.id, "element_without_lane", name=element.label)
-    if element.tag == "userTask" and not element.form:
-        add(element.file, element.id, "user_task_no_form", name=element.label)
-    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
-        name = element.properties.get(key)
-        if name and f"{checked.source.slug}/{name}" not in checked.form_docs:
-            add(element.file, element.id, "form_missing", name=f"forms/{checked.source.slug}/{name}")
+    if element.tag in HUMAN_TASK_TAGS and not element.form and not (element.instructions or "").strip():
+        add(element.file, element.id, "human_task_empty", name=element.label)
+    if element.tag == "task":
+        add(element.file, element.id, "task_plain", name=element.label)
+    if element.tag == "scriptTask" and not any(what == "script" for what, _ in element.scripts):
+        add(element.file, element.id, "script_task_empty", name=element.label)
+    _check_form_properties(checked, element)
     for key in STATUS_KEYS:
         value = element.properties.get(key)
         if value is not None and not (value.strip().isdigit() and 1 <= int(value) <= 10):
@@ -189,6 +296,24 @@ def _check_element(checked: CheckedPackage, element: Element, connectors: Connec
         _check_connector(checked, element, connectors)
     if element.payment_amount is not None or element.payment_fee is not None:
         _check_payment_wait(checked, element)
+
+
+def _check_form_properties(checked: CheckedPackage, element: Element) -> None:
+    """The form and layout a step names exist, under the names the product reads."""
+    for key, suffix in (("formJsonSchemaFilename", FORM_SUFFIX), ("formUiSchemaFilename", UI_SUFFIX)):
+        name = element.properties.get(key)
+        if not name:
+            continue
+        if not name.endswith(suffix):
+            checked.add(element.file, element.id, "form_property_name", name=element.label, key=key, value=name,
+                        suggested=_spiff_name(name) or name.rsplit(".", 1)[0] + suffix)
+        elif f"{checked.source.slug}/{name}" not in checked.form_docs:
+            checked.add(element.file, element.id, "form_missing", name=f"forms/{checked.source.slug}/{name}")
+    form, ui = element.form, element.ui_form
+    if form and ui and form.endswith(FORM_SUFFIX) and ui.endswith(UI_SUFFIX) \
+            and ui != form.removesuffix(FORM_SUFFIX) + UI_SUFFIX:
+        checked.add(element.file, element.id, "form_ui_not_paired", name=element.label, ui=ui, form=form,
+                    expected=form.removesuffix(FORM_SUFFIX) + UI_SUFFIX)
 
 
 def _check_payment_wait(checked: CheckedPackage, element: Element) -> None:

@@ -20,7 +20,7 @@ def _start(engine: Engine, fire_in: timedelta):
 
 def test_waiting_event_records_its_status_on_entering(engine: Engine) -> None:
     _, instance, advance, _ = _start(engine, timedelta(hours=1))
-    assert [c.code for c in advance.status_changes] == [1, 4]
+    assert [c.code for c in advance.status_changes] == [2, 4]
     assert engine.ready_tasks(instance) == []
     assert not advance.completed and advance.failure is None
 

@@ -15,7 +15,7 @@ from tests.conftest import library_package, test_package
 def test_subprocess_with_a_human_step_survives_a_round_trip(engine: Engine) -> None:
     procedure = engine.load(test_package("quy-trinh-con"))
     instance, advance = engine.start(procedure, {"ho_ten": "Lê Thị Hoa"})
-    assert [c.code for c in advance.status_changes] == [1, 4]
+    assert [c.code for c in advance.status_changes] == [2, 4]
     restored = engine.deserialize(procedure, engine.serialize(instance))
     (task,) = engine.ready_tasks(restored)
     assert task.element_id == "tham_dinh" and task.due_at is not None

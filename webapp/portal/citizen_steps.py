@@ -31,14 +31,12 @@ def citizen_step(code: str, item_id: int) -> ResponseReturnValue:
         return redirect(url_for("portal.dossier", code=code))
     compiled = procedures.compiled(item.dossier.procedure_version)
     element = compiled.element(item.element_id)
-    form = compiled.form_for(element) if element else None
-    if form is None:
-        abort(404)
+    form = compiled.form_for(element) if element else None  # None: a confirmation step, it sends no data
     lang = current_lang()
     data, errors = {}, []
     if request.method == "POST":
-        data = formui.parse_form(form, request.form)
-        action = formui.array_action(request.form)
+        data = formui.parse_form(form, request.form) if form is not None else {}
+        action = formui.array_action(request.form) if form is not None else None
         if action:
             data = formui.apply_array_action(data, action)
         else:
@@ -54,7 +52,7 @@ def citizen_step(code: str, item_id: int) -> ResponseReturnValue:
     return render_template(
         "portal/citizen_step.html", item=item, dossier=item.dossier, asked=_what_was_asked(item),
         instructions=element.instructions if element else None,
-        form_html=formui.render_form(form, data or None, errors, lang=lang),
+        form_html=formui.render_form(form, data or None, errors, lang=lang) if form is not None else "",
         summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors)), 422 if errors else 200
 
 

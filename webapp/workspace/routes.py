@@ -118,9 +118,10 @@ def work_item(item_id: int) -> ResponseReturnValue:
     form = compiled.form_for(element) if element else None
     lang = current_lang()
     data, errors = {}, []
-    if request.method == "POST" and item.state == "ready" and form is not None:
-        data = formui.parse_form(form, request.form)
-        action = formui.array_action(request.form)
+    if request.method == "POST" and item.state == "ready":
+        # A step with instructions and no form is a confirmation: completing it sends no data.
+        data = formui.parse_form(form, request.form) if form is not None else {}
+        action = formui.array_action(request.form) if form is not None else None
         if action:
             data = formui.apply_array_action(data, action)
         else:

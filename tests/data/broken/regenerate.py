@@ -60,6 +60,7 @@ BASE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
         <spiffworkflow:properties>
           <spiffworkflow:property name="formJsonSchemaFilename" value="tiep-nhan.schema.json"/>
           <spiffworkflow:property name="statusOnEnter" value="2"/>
+          <spiffworkflow:property name="statusOnComplete" value="9"/>
           <spiffworkflow:property name="stepDeadline" value="4h"/>
         </spiffworkflow:properties>
       </bpmn:extensionElements>
@@ -175,6 +176,81 @@ _ORPHAN = """<bpmn:userTask id="bi_bo_quen" name="Bị bỏ quên">
     <bpmn:sequenceFlow id="f9" sourceRef="bi_bo_quen" targetRef="xong"/>
     <bpmn:endEvent id="xong\""""
 
+_START_FORM = '\n          <spiffworkflow:property name="formJsonSchemaFilename" value="to-khai.schema.json"/>'
+_TIEP_NHAN_FORM = '\n          <spiffworkflow:property name="formJsonSchemaFilename" value="tiep-nhan.schema.json"/>'
+# The declaration drawn as the citizen's first user task instead of the start event's form.
+_DECLARATION_TASK = """<bpmn:userTask id="khai" name="Khai tờ khai">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="to-khai.schema.json"/>
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f0" sourceRef="khai" targetRef="tinh_phi"/>
+    <bpmn:scriptTask id="tinh_phi\""""
+_FEE_DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_phi" name="Phí"
+             namespace="http://motcua.local/dmn/mau">
+  <decision id="phi" name="Phí">
+    <decisionTable id="DecisionTable_phi" hitPolicy="UNIQUE">
+      <input id="Input_so_ban" label="Số bản">
+        <inputExpression id="InputExpression_so_ban" typeRef="integer"><text>so_ban</text></inputExpression>
+      </input>
+      <output id="Output_le_phi" label="Lệ phí" name="le_phi" typeRef="integer"/>
+      <rule id="Rule_mot_ban">
+        <inputEntry id="InputEntry_mot_ban"><text>1</text></inputEntry>
+        <outputEntry id="OutputEntry_mot_ban"><text>0</text></outputEntry>
+      </rule>
+      <rule id="Rule_nhieu_ban">
+        <inputEntry id="InputEntry_nhieu_ban"><text>&gt; 1</text></inputEntry>
+        <outputEntry id="OutputEntry_nhieu_ban"><text>8000</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+_SCRIPT_TASK = """<bpmn:scriptTask id="tinh_phi" name="Tính phí">
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>le_phi = 8000 if so_ban &gt; 1 else 0</bpmn:script>
+    </bpmn:scriptTask>"""
+
+
+def _rule_task(decision: str | None) -> str:
+    called = f"<spiffworkflow:calledDecisionId>{decision}</spiffworkflow:calledDecisionId>" if decision else ""
+    return f"""<bpmn:businessRuleTask id="tinh_phi" name="Tính phí">
+      <bpmn:extensionElements>{called}</bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:businessRuleTask>"""
+
+
+# The desk decides: accepted dossiers end returned, refused ones at an end that forgot its status (3).
+_REFUSAL = """<bpmn:exclusiveGateway id="quyet_dinh" name="Đồng ý?"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="quyet_dinh" targetRef="xong">
+      <bpmn:conditionExpression>dong_y</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f6" sourceRef="quyet_dinh" targetRef="tu_choi">
+      <bpmn:conditionExpression>not dong_y</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:endEvent id="tu_choi" name="Từ chối"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="tiep_nhan" targetRef="quyet_dinh"/>"""
+
+
+def _rename_form(old: str, new: str):
+    def apply(files: dict[str, str]) -> None:
+        files[f"forms/{new}"] = files.pop(f"forms/{old}")
+        _replace(f'value="{old}"', f'value="{new}"')(files)
+    return apply
+
+
+def _steps(*mutations):
+    def apply(files: dict[str, str]) -> None:
+        for mutate in mutations:
+            mutate(files)
+    return apply
+
+
 # case -> (mutation, expected problem: code, file suffix, element id or None)
 CASES = {
     "thieu-bieu-mau": (
@@ -247,6 +323,93 @@ CASES = {
     "xml-hong": (
         _replace("</bpmn:process>", "</bpmn:proces>"),
         ("xml_malformed", "process.bpmn", None),
+    ),
+    # --- validate OK means runnable (docs/designer/contract.md) ---
+    "khong-co-to-khai": (
+        _replace(_START_FORM, ""),
+        ("start_form_missing", "process.bpmn", "nop"),
+    ),
+    "to-khai-o-buoc-nguoi-dung": (
+        _steps(_replace(_START_FORM, ""),
+               _replace('<bpmn:flowNodeRef>nop</bpmn:flowNodeRef>',
+                        '<bpmn:flowNodeRef>nop</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>khai</bpmn:flowNodeRef>'),
+               _replace('<bpmn:sequenceFlow id="f1" sourceRef="nop" targetRef="tinh_phi"/>',
+                        '<bpmn:sequenceFlow id="f1" sourceRef="nop" targetRef="khai"/>'),
+               _replace('<bpmn:scriptTask id="tinh_phi"', _DECLARATION_TASK)),
+        ("start_form_on_user_task", "process.bpmn", "khai"),
+    ),
+    "buoc-khong-lane": (
+        _replace("\n        " + _TIEP_NHAN_REF, ""),
+        ("element_without_lane", "process.bpmn", "tiep_nhan"),
+    ),
+    "lane-chua-dinh-tuyen": (
+        lambda files: files.update({"procedure.yaml": files["procedure.yaml"].replace(
+            '  tiep_nhan: {role: tiep_nhan, unit: receiving, name: {vi: "Tiếp nhận"}}\n', "")}),
+        ("lane_not_routed", "process.bpmn", "Lane_tiep_nhan"),
+    ),
+    "buoc-khong-bieu-mau": (
+        _replace(_TIEP_NHAN_FORM, ""),
+        ("human_task_empty", "process.bpmn", "tiep_nhan"),
+    ),
+    "buoc-khong-loai": (
+        _steps(_replace('<bpmn:userTask id="tiep_nhan"', '<bpmn:task id="tiep_nhan"'),
+               _replace("</bpmn:userTask>", "</bpmn:task>")),
+        ("task_plain", "process.bpmn", "tiep_nhan"),
+    ),
+    "script-trong": (
+        _replace("le_phi = 8000 if so_ban &gt; 1 else 0", ""),
+        ("script_task_empty", "process.bpmn", "tinh_phi"),
+    ),
+    "bang-quyet-dinh-la": (
+        _steps(_replace(_SCRIPT_TASK, _rule_task("phi_sai")), _set("fee.dmn", _FEE_DMN)),
+        ("decision_unknown", "process.bpmn", "tinh_phi"),
+    ),
+    "thieu-bang-quyet-dinh": (
+        _steps(_replace(_SCRIPT_TASK, _rule_task(None)), _set("fee.dmn", _FEE_DMN)),
+        ("decision_missing", "process.bpmn", "tinh_phi"),
+    ),
+    "thieu-trang-thai-tiep-nhan": (
+        _replace('\n          <spiffworkflow:property name="statusOnEnter" value="2"/>', ""),
+        ("status_received_missing", "process.bpmn", "tiep_nhan"),
+    ),
+    "thieu-trang-thai-co-ket-qua": (
+        _replace('\n          <spiffworkflow:property name="statusOnComplete" value="9"/>', ""),
+        ("status_result_ready_missing", "process.bpmn", "xong"),
+    ),
+    "ket-thuc-thieu-trang-thai": (
+        _replace('\n          <spiffworkflow:property name="statusOnEnter" value="10"/>', ""),
+        ("status_end_not_final", "process.bpmn", "xong"),
+    ),
+    "tu-choi-thieu-trang-thai": (
+        _steps(_replace('<bpmn:sequenceFlow id="f4" sourceRef="tiep_nhan" targetRef="xong"/>', _REFUSAL),
+               _replace(_TIEP_NHAN_REF, _TIEP_NHAN_REF + "\n        <bpmn:flowNodeRef>quyet_dinh</bpmn:flowNodeRef>"
+                        "\n        <bpmn:flowNodeRef>tu_choi</bpmn:flowNodeRef>")),
+        ("status_end_not_final", "process.bpmn", "tu_choi"),
+    ),
+    "ket-thuc-khong-toi-duoc": (
+        _replace("</bpmn:process>", """  <bpmn:endEvent id="ket_thuc_thua" name="Kết thúc thừa">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="statusOnEnter" value="3"/>
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+    </bpmn:endEvent>
+  </bpmn:process>"""),
+        ("unreachable", "process.bpmn", "ket_thuc_thua"),
+    ),
+    "bieu-mau-spiff": (
+        _rename_form("tiep-nhan.schema.json", "tiep-nhan-schema.json"),
+        ("form_spiff_name", "tiep-nhan-schema.json", None),
+    ),
+    "giao-dien-khong-khop": (
+        _steps(_replace(_TIEP_NHAN_FORM, _TIEP_NHAN_FORM + '\n          <spiffworkflow:property '
+                        'name="formUiSchemaFilename" value="khac.uischema.json"/>'),
+               _set("forms/khac.uischema.json", '{"ui:order": ["dong_y"]}')),
+        ("form_ui_not_paired", "process.bpmn", "tiep_nhan"),
+    ),
+    "tep-la-trong-forms": (
+        _set("forms/ghi-chu.txt", "Ghi chú của người thiết kế, không phải biểu mẫu."),
+        ("form_file_name", "ghi-chu.txt", None),
     ),
 }
 
