@@ -232,7 +232,9 @@ def cmd_pdf_templates(app: Flask, args: argparse.Namespace) -> int:
     from webapp.pdf import sample
 
     folder = args.path or app.config["MOTCUA_SETTINGS"].pdf_templates
-    problems = sample.check(folder)
+    problems, notes = sample.report(folder)
+    for note in notes:
+        _out(f"warning: {note}")
     for problem in problems:
         _out(f"error: {problem}")
     if not problems:

@@ -209,7 +209,7 @@ def test_a_broken_province_template_gives_a_clear_page_and_changes_nothing(
         app: Flask, client: FlaskClient, api: Api, tmp_path: Path) -> None:
     code = _submit(api)
     broken = yaml.safe_load((BUILTIN_DIR / "mau_01.yaml").read_text("utf-8"))
-    broken["blocks"][0] = {"paragraph": "Hồ sơ {dossier.ma_so}"}
+    broken["blocks"][0] = {"paragraph": "Hồ sơ {{ dossier.ma_so }}"}
     (tmp_path / "mau_01.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), "utf-8")
     settings = app.config["MOTCUA_SETTINGS"]
     app.config["MOTCUA_SETTINGS"] = dataclasses.replace(settings, pdf_templates=tmp_path)
@@ -218,7 +218,7 @@ def test_a_broken_province_template_gives_a_clear_page_and_changes_nothing(
         response = client.get(f"/can-bo/ho-so/{code}/phieu-tiep-nhan.pdf")
         text = " ".join(response.get_data(as_text=True).split())
         assert response.status_code == 500 and response.mimetype == "text/html"
-        assert "mau_01.yaml: blocks[0].paragraph: unknown placeholder {dossier.ma_so}" in text
+        assert "mau_01.yaml: blocks[0].paragraph: unknown placeholder {{ dossier.ma_so }}" in text
         assert _downloads(app) == []
         del broken["title"]
         (tmp_path / "mau_01.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), "utf-8")

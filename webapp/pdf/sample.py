@@ -54,10 +54,18 @@ def context(form: str) -> dict[str, Any]:
 
 def check(override_dir: str | Path | None) -> list[str]:
     """Render every form with its sample; the problems found, one line each (empty: all good)."""
-    problems = []
+    return report(override_dir)[0]
+
+
+def report(override_dir: str | Path | None) -> tuple[list[str], list[str]]:
+    """(problems, notes): what stops a form from rendering, and what works but should change
+    (placeholders in the old ``{name}`` form), one line each."""
+    problems, notes = [], []
     for form in template.FORMS:
         try:
-            render.render(template.load(form, override_dir), context(form))
+            loaded = template.load(form, override_dir, log_notes=False)  # the caller prints them
+            notes.extend(loaded.notes)
+            render.render(loaded, context(form))
         except template.TemplateError as err:
             problems.append(str(err))
-    return problems
+    return problems, notes

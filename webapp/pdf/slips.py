@@ -1,10 +1,10 @@
 """Desk forms 01-07 as PDF: what each form's template may print (its context, plain strings
 built from the dossier) and the download itself, audited.
 
-The context is the whole vocabulary of a template: ``{dossier.code}``, ``{applicant}``,
-``{received_at}``, ``{due_date}``, ``{unit.name}``, ``{province}``, ``{officer}``,
-``{today.day}``, ``{tracking_url}``, the ``components`` list, and per form the reasons,
-dates and rows listed in README.md ("Desk forms as PDF").
+The context is the whole vocabulary of a template: ``{{ dossier.code }}``, ``{{ applicant }}``,
+``{{ received_at }}``, ``{{ due_date }}``, ``{{ unit.name }}``, ``{{ province }}``, ``{{ officer }}``,
+``{{ today.day }}``, ``{{ tracking_url }}``, the ``components`` list, and per form the reasons,
+dates and rows listed in docs/operator/desk-forms.md.
 """
 
 from __future__ import annotations
