@@ -292,6 +292,10 @@ class AnswerMaker:
         if schema.get("format") == "date":
             add([self.today.isoformat(), self.past.isoformat()])
         name = path[-1] if path else ""
+        if "integer" in types or "number" in types:  # small counts: a loop that runs once, twice
+            low = schema.get("minimum", schema["exclusiveMinimum"] + 1 if "exclusiveMinimum" in schema else 0)
+            if isinstance(low, (int, float)) and not isinstance(low, bool):
+                add([low, low + 1, low + 2])
         if ("integer" in types or "number" in types) and name in self.constants:
             near = []
             for constant in self.constants[name]:

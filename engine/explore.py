@@ -464,7 +464,9 @@ class Explorer:
 
     def _conclude(self) -> None:
         report = self.report
-        partial = report.bound_hit or bool(self._no_answer)
+        # Unexplored beyond a failure, a bound or a form without answers: an end not reached is not proven
+        # unreachable then, so it is a warning (next to the failure or limit that explains it).
+        partial = report.bound_hit or bool(self._no_answer) or bool(self._failures)
         if report.bound_hit:
             report.warnings.append(Problem(self.source.process_path, None, "path_bound_reached",
                                            {"limit": self.max_actions}))

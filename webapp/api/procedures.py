@@ -79,5 +79,9 @@ def publish_version(slug: str, number: int) -> dict[str, Any]:
         version = service.publish(slug, number, actor_id=caller.account_id)
     except service.ProcedureError:
         raise ApiError(404, "not_found") from None
+    except PackageInvalid as err:  # a path exploration error: an end never reached, a step nobody can act on
+        db.session.rollback()
+        raise ApiError(422, "package_invalid", None, [p.as_dict(lang()) for p in err.problems]) from None
     db.session.commit()
-    return {**procedure_summary(version), "published": True}
+    warnings = [p.as_dict(lang()) for p in getattr(version, "path_warnings", [])]
+    return {**procedure_summary(version), "published": True, "warnings": warnings}

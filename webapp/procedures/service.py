@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from engine.compiler import Procedure as CompiledProcedure
+from engine.explore import explore
 from engine.package import PackageSource, read_library
 from engine.problems import PackageInvalid, Problem
 from engine.runtime import Engine
@@ -56,10 +57,13 @@ def store_package(source: PackageSource, *, actor_id: int | None) -> tuple[Proce
     return version, True
 
 
-def publish(slug: str, number: int, *, actor_id: int | None) -> ProcedureVersion:
+def publish(slug: str, number: int, *, actor_id: int | None, explore_paths: bool = True) -> ProcedureVersion:
+    """Publish a stored version. With ``explore_paths`` every path is explored first (engine/explore.py):
+    PackageInvalid with the errors refuses it; the warnings are left on ``version.path_warnings``."""
     version = find_version(slug, number)
     if version is None:
         raise ProcedureError("not_found", f"{slug} has no version {number}")
+    version.path_warnings = check_paths(version) if explore_paths else []  # type: ignore[attr-defined]
     procedure = version.procedure
     version.published = True
     version.published_at = version.published_at or utcnow()
@@ -67,6 +71,17 @@ def publish(slug: str, number: int, *, actor_id: int | None) -> ProcedureVersion
     record("procedure.published", actor_id=actor_id, object_type="procedure_version", object_id=version.id,
            slug=slug, number=number)
     return version
+
+
+def check_paths(version: ProcedureVersion) -> list[Problem]:
+    """Drive a stored version down every path with faked timers and connectors (never the real
+    systems): raises PackageInvalid when an end is never reached or a step nobody can act on;
+    returns the warnings (flows never taken, limits of the exploration)."""
+    files = {path: text.encode("utf-8") for path, text in version.files.items()}
+    report = explore(PackageSource(version.procedure.slug, files), connectors=engine().connectors)
+    if report.errors:
+        raise PackageInvalid(report.errors)
+    return report.warnings
 
 
 def find_version(slug: str, number: int) -> ProcedureVersion | None:
@@ -105,7 +120,8 @@ def load_library(folder: Path, *, actor_id: int | None, publish_new: bool = True
     for source in read_library(folder / "bpmn", province):
         version, created = store_package(source, actor_id=actor_id)
         if publish_new and (created or not version.published):
-            publish(source.slug, version.number, actor_id=actor_id)
+            # The shipped library is explored by `motcua validate --paths bpmn/` (make validate, tests).
+            publish(source.slug, version.number, actor_id=actor_id, explore_paths=False)
         results.append((source.slug, version.number, created))
     return results
 

@@ -131,9 +131,16 @@ def import_package() -> ResponseReturnValue:
 def publish(slug: str, number: int) -> ResponseReturnValue:
     officer = _designer()
     _version(slug, number)
-    procedures.publish(slug, number, actor_id=officer.account_id)
+    try:
+        version = procedures.publish(slug, number, actor_id=officer.account_id)
+    except PackageInvalid as err:  # path exploration: an end never reached, a step nobody can act on
+        db.session.rollback()
+        problems = [p.format(current_lang()) for p in err.problems]
+        return render_template("studio/index.html", procedures=_catalogue(), problems=problems), 422
     db.session.commit()
     flash(f"Đã công bố {slug} phiên bản {number}: hồ sơ mới dùng phiên bản này ngay.", "info")
+    for warning in getattr(version, "path_warnings", []):
+        flash(warning.format(current_lang()), "info")
     return redirect(url_for("studio.index"))
 
 
