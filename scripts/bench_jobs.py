@@ -6,14 +6,14 @@ What it does, in one run:
      (default ``redis://127.0.0.1:6379/13``; its ``celery`` queue is purged);
   2. baseline: the same N probe jobs run in this process, without broker or worker
      (the job, then recording its end in the outbox, one transaction per job; workers gather
-     their marks into fewer transactions, webapp/jobs/marks.py, so they can beat it);
+     their marks into fewer transactions, webapp/outbox/marks.py, so they can beat it);
   3. for W = 1, 2, 4 worker processes (one ``celery worker --concurrency W``, prefork):
      N ``jobs.probe`` rows are committed to the outbox at once, then the clock runs while this
      process relays them (outbox -> Redis) and the workers run them and mark them done, until
      every row is done; jobs/s = N / that time;
   4. the enqueue cost added to an HTTP request: two GET routes (no CSRF token to fetch) that do the same work (write an
      audit row, commit), one also enqueueing a job, which the process's hand-over thread sends to Redis
-     after the commit (webapp/jobs/handover.py), called alternately through the WSGI stack in this
+     after the commit (webapp/outbox/handover.py), called alternately through the WSGI stack in this
      process; medians per request, each timed from a quiet hand-over thread (the publish, printed
      apart, is work the process still does, just not while the client waits).
 
@@ -44,11 +44,11 @@ from webapp import create_app  # noqa: E402
 from webapp.audit.service import record  # noqa: E402
 from webapp.cli import upgrade_database  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.jobs import health  # noqa: E402
-from webapp.jobs.handover import hand_over  # noqa: E402
-from webapp.jobs.models import OutboxMessage  # noqa: E402
-from webapp.jobs.service import enqueue, mark_completed, relay  # noqa: E402
-from webapp.jobs.tasks import probe  # noqa: E402
+from webapp.outbox import health  # noqa: E402
+from webapp.outbox.handover import hand_over  # noqa: E402
+from webapp.outbox.models import OutboxMessage  # noqa: E402
+from webapp.outbox.service import enqueue, mark_completed, relay  # noqa: E402
+from webapp.outbox.tasks import probe  # noqa: E402
 from webapp.settings import Settings  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://motcua:motcua@127.0.0.1:5432/motcua_bench_jobs"

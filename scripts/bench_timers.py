@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from webapp import create_app
 from webapp.cli import upgrade_database
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
+from webapp.outbox.models import OutboxMessage
 from webapp.settings import Settings
 from webapp.timers import service as timers
 from webapp.timers.models import TimerDue

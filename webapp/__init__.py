@@ -11,13 +11,20 @@ from flask import Flask
 from engine.isolation import Limits, ScriptPool
 from engine.runtime import Engine
 from webapp.extensions import db, migrate
-from webapp.jobs import init_celery
+from webapp.outbox import init_celery
 from webapp.secret_key import how_to_fix, key_problem
 from webapp.settings import Settings, SettingsError
 
 # gunicorn's "App failed to load" status: its master stops instead of restarting the workers
 # forever; for Celery or a script it is just another non-zero exit.
 EXIT_BAD_SETTINGS = 4
+
+
+# Every domain registers its background jobs in its own module; the outbox runs them by name.
+JOB_MODULES = (
+    "webapp.dossiers.jobs", "webapp.notifications.jobs", "webapp.connectors.jobs", "webapp.timers.jobs",
+    "webapp.deadlines.jobs", "webapp.reports.jobs", "webapp.results.jobs",
+)
 
 
 def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -55,7 +62,7 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     scripts = ScriptPool(settings.script_processes, Limits(settings.script_time_limit, settings.script_memory_mb))
     app.extensions["motcua_engine"] = Engine(defer_connectors=True, script_time_limit=settings.script_time_limit,
                                              script_pool=scripts)
-    init_celery(app)
+    init_celery(app, JOB_MODULES)
     _quiet_personal_data_loggers()
 
     from webapp import models_registry  # noqa: F401  (every table known to SQLAlchemy/Alembic)
@@ -65,8 +72,8 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     from webapp.catalog.routes import bp as catalog_bp
     from webapp.connectors import init_connectors
     from webapp.i18n import init_i18n, register_filters
-    from webapp.jobs.routes import bp as ops_bp
     from webapp.notifications import init_notifications
+    from webapp.ops.routes import bp as ops_bp
     from webapp.payments.gateway import init_payments
     from webapp.payments.routes import bp as payments_bp
     from webapp.portal import (
@@ -121,7 +128,7 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
 
 
 def _relay_outbox(response):  # noqa: ANN001, ANN202 - a Flask after_request hook
-    from webapp.jobs.service import relay_after_request
+    from webapp.outbox.service import relay_after_request
 
     relay_after_request()
     return response

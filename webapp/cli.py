@@ -175,7 +175,7 @@ def cmd_demo(app: Flask, args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(app: Flask, args: argparse.Namespace) -> int:
-    from webapp.jobs import failures, health
+    from webapp.outbox import failures, health
 
     with app.app_context():
         if args.action == "failed":

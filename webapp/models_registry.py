@@ -2,9 +2,10 @@
 
 from webapp.accounts.models import Account, ApiToken, RoleAssignment, Unit
 from webapp.audit.models import AuditEntry
-from webapp.connectors.models import ConnectorCallRecord, PortalSync
+from webapp.connectors.models import PortalSync
 from webapp.deadlines.models import DeadlineAlert
 from webapp.dossiers.models import (
+    ConnectorCallRecord,
     Document,
     Dossier,
     DossierCodeCounter,
@@ -14,8 +15,8 @@ from webapp.dossiers.models import (
     WorkItem,
 )
 from webapp.feedback.models import Rating
-from webapp.jobs.models import FailedJob, JobStats, OutboxMessage
 from webapp.notifications.models import Notification
+from webapp.outbox.models import FailedJob, JobStats, OutboxMessage
 from webapp.payments.models import Payment
 from webapp.portal.models import Draft, DraftAttachment
 from webapp.procedures.models import Procedure, ProcedureVersion

@@ -6,8 +6,8 @@ from typing import Any
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 from webapp import create_app
-from webapp.jobs.marks import done_marks
-from webapp.jobs.stats import counters
+from webapp.outbox.marks import done_marks
+from webapp.outbox.stats import counters
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

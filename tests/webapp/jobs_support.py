@@ -72,7 +72,7 @@ def purge_broker(app: Flask) -> None:
     """Drop what the broker holds, in this process (a ``celery purge`` process takes seconds to start).
     First wait for this process's hand-over thread: an earlier test's jobs it is still sending would
     otherwise reach the broker after the purge, and ids start again at 1 in every test."""
-    from webapp.jobs.handover import hand_over
+    from webapp.outbox.handover import hand_over
 
     assert hand_over.wait(), "the hand-over thread did not finish sending"
     with app.app_context():
@@ -172,8 +172,8 @@ def run_outbox_jobs(app: Flask, job: str, run: Callable[..., str], *, limit: int
     """What a worker does with the ``job`` rows in the outbox, here and in order (including rows
     the jobs add), a retry at once instead of after its backoff; returns what each run returned."""
     from webapp.connectors.attempts import CallLater
-    from webapp.jobs.models import OutboxMessage
-    from webapp.jobs.service import mark_completed
+    from webapp.outbox.models import OutboxMessage
+    from webapp.outbox.service import mark_completed
 
     states: list[str] = []
     with app.app_context():

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp import create_app
-from webapp.jobs.service import relay
+from webapp.outbox.service import relay
 
 
 def main(progress: Path) -> None:

@@ -20,11 +20,10 @@ from tests.webapp.jobs_support import run_connector_jobs, sign_in
 from webapp.audit.models import AuditEntry
 from webapp.connectors import calls
 from webapp.connectors.attempts import CallLater
-from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers import service as dossiers
-from webapp.dossiers.models import Dossier
+from webapp.dossiers.models import ConnectorCallRecord, Dossier
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
+from webapp.outbox.models import OutboxMessage
 
 SLUG = "cap-phieu-ly-lich-tu-phap"
 OFFICER = "sotuphap"

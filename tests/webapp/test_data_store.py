@@ -31,11 +31,11 @@ from webapp.connectors import configure
 from webapp.dossiers import documents
 from webapp.dossiers.models import Document
 from webapp.extensions import db
-from webapp.jobs.failures import record_failure
-from webapp.jobs.models import FailedJob, OutboxMessage
-from webapp.jobs.tasks import store_result
+from webapp.outbox.failures import record_failure
+from webapp.outbox.models import FailedJob, OutboxMessage
 from webapp.portal.models import DraftAttachment
 from webapp.results import store as result_store
+from webapp.results.jobs import store_result
 from webapp.settings import Settings
 
 jobs_app, gateway, workers = jobs_support.jobs_app, jobs_support.gateway, jobs_support.workers  # fixtures
@@ -166,7 +166,7 @@ def test_a_result_of_an_applicant_without_identity_number_is_not_pushed(api: Api
 def test_a_real_worker_pushes_into_the_store_this_process_reads(app: Flask, jobs_app: Flask, seeded: dict,
                                                                kho: FakeDataStore, workers: Workers) -> None:
     """The worker is another process: what it pushes, the web app's fake finds in the shared folder."""
-    from webapp.jobs import service as jobs
+    from webapp.outbox import service as jobs
 
     code = _approved(Api(jobs_app.test_client(), seeded))  # its jobs go to the workers' broker
     worker = workers.start()

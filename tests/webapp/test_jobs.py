@@ -21,8 +21,8 @@ from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import purge_broker
 from webapp import create_app
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
 from webapp.notifications.models import Notification
+from webapp.outbox.models import OutboxMessage
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 

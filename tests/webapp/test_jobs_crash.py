@@ -30,12 +30,11 @@ from tests.webapp import jobs_support
 from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import Gateway, Workers, count, post_folder, wait_for
 from webapp.audit.models import AuditEntry
-from webapp.connectors.models import ConnectorCallRecord
-from webapp.dossiers.models import Dossier
+from webapp.dossiers.models import ConnectorCallRecord, Dossier
 from webapp.extensions import db
-from webapp.jobs.models import FailedJob, OutboxMessage
-from webapp.jobs.service import relay
 from webapp.notifications.models import Notification
+from webapp.outbox.models import FailedJob, OutboxMessage
+from webapp.outbox.service import relay
 
 jobs_app, gateway, workers = jobs_support.jobs_app, jobs_support.gateway, jobs_support.workers  # fixtures
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))

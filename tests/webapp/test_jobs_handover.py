@@ -17,11 +17,11 @@ from flask import Flask
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
 from webapp.extensions import db
-from webapp.jobs import marks
-from webapp.jobs.handover import hand_over
-from webapp.jobs.marks import done_marks
-from webapp.jobs.models import OutboxMessage
-from webapp.jobs.service import enqueue, relay
+from webapp.outbox import marks
+from webapp.outbox.handover import hand_over
+from webapp.outbox.marks import done_marks
+from webapp.outbox.models import OutboxMessage
+from webapp.outbox.service import enqueue, relay
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 

@@ -19,10 +19,10 @@ from webapp import create_app
 from webapp.audit.models import AuditEntry
 from webapp.cli import build_parser, cmd_jobs
 from webapp.extensions import db
-from webapp.jobs.failures import redact
-from webapp.jobs.models import FailedJob, OutboxMessage
-from webapp.jobs.service import relay
 from webapp.notifications.models import Notification
+from webapp.outbox.failures import redact
+from webapp.outbox.models import FailedJob, OutboxMessage
+from webapp.outbox.service import relay
 
 jobs_app, gateway, workers = jobs_support.jobs_app, jobs_support.gateway, jobs_support.workers  # fixtures
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
@@ -147,8 +147,8 @@ def test_worker_health_probes_the_whole_path(jobs_app: Flask, seeded: dict, work
 def test_a_job_no_worker_ever_finishes_is_given_up_after_a_few_hand_overs(app: Flask, seeded: dict) -> None:
     from datetime import timedelta
 
-    from webapp.jobs.service import MAX_DISPATCHES
     from webapp.models import utcnow
+    from webapp.outbox.service import MAX_DISPATCHES
 
     with app.app_context():
         app.extensions["celery"].control.purge()
@@ -168,7 +168,7 @@ def test_a_job_no_worker_ever_finishes_is_given_up_after_a_few_hand_overs(app: F
 
 
 def test_giving_up_marks_the_channels_still_waiting_as_failed(app: Flask, api: Api) -> None:
-    from webapp.jobs.failures import record_failure
+    from webapp.outbox.failures import record_failure
 
     status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
     assert status == 201

@@ -28,10 +28,10 @@ from tests.live_server import LiveServer, embedded_env, free_port, motcua
 from tests.webapp.conftest import Api
 from webapp.accounts.models import Account
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
 from webapp.notifications import sink, templates
 from webapp.notifications.models import Notification
 from webapp.notifications.service import status_changed
+from webapp.outbox.models import OutboxMessage
 
 SAMPLES = DATA / "samples" / "khai-sinh"
 EMAIL = "hung.tran@example.vn"

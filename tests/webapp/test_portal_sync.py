@@ -24,7 +24,7 @@ from webapp.connectors.attempts import CallLater
 from webapp.connectors.models import PortalSync
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
+from webapp.outbox.models import OutboxMessage
 
 DECLARATION = json.loads((DATA / "samples" / "khai-sinh" / "to-khai.json").read_text("utf-8"))
 

@@ -22,7 +22,7 @@ from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Document, Dossier, StepRecord
 from webapp.extensions import db
 from webapp.feedback.models import Rating
-from webapp.jobs.models import OutboxMessage
+from webapp.outbox.models import OutboxMessage
 from webapp.payments.models import Payment
 from webapp.reports import routes as report_routes
 from webapp.reports import service as quality

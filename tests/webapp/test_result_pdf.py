@@ -20,9 +20,9 @@ from webapp.accounts.models import Account, Unit
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
-from webapp.jobs.tasks import sign_result
+from webapp.outbox.models import OutboxMessage
 from webapp.results import service as results
+from webapp.results.jobs import sign_result
 from webapp.signing.service import check
 
 SAMPLES = DATA / "samples" / "khai-sinh"

@@ -35,7 +35,7 @@ from webapp.audit.models import AuditEntry
 from webapp.connectors import ConnectorSettingsError, configure
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
-from webapp.jobs.models import FailedJob, OutboxMessage
+from webapp.outbox.models import FailedJob, OutboxMessage
 from webapp.results import service as results
 from webapp.results.document import ResultContent, render
 from webapp.settings import Settings

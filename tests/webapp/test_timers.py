@@ -14,10 +14,10 @@ from tests.webapp.conftest import Api
 from tests.webapp.timers_support import publish_hen_gio, ready_elements, submit_waiting_until
 from webapp import create_app
 from webapp.audit.models import AuditEntry
+from webapp.dossiers import jobs as timer_jobs
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
-from webapp.timers import jobs as timer_jobs
+from webapp.outbox.models import OutboxMessage
 from webapp.timers import service as timers
 from webapp.timers.models import TimerDue
 

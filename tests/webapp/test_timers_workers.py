@@ -17,8 +17,8 @@ from tests.webapp.timers_support import publish_hen_gio, ready_elements, submit_
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Dossier, StepRecord
 from webapp.extensions import db
-from webapp.jobs import service as jobs
-from webapp.jobs.models import OutboxMessage
+from webapp.outbox import service as jobs
+from webapp.outbox.models import OutboxMessage
 from webapp.timers.models import TimerDue
 
 DOSSIERS = 6

@@ -25,12 +25,11 @@ import sqlalchemy as sa
 from engine.connectors import ConnectorError
 from engine.runtime import EngineError
 from webapp.connectors.attempts import try_once
-from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers import service as dossiers
-from webapp.dossiers.models import Dossier
+from webapp.dossiers.models import ConnectorCallRecord, Dossier
 from webapp.extensions import db
-from webapp.jobs.failures import redact
 from webapp.models import utcnow
+from webapp.outbox.failures import redact
 from webapp.procedures import service as procedures
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from engine.connectors import ConnectorError
 from engine.national_portal import ALLOWED_FILE_TYPES, MAX_FILE_BYTES
@@ -32,9 +31,8 @@ from webapp.connectors.attempts import try_once
 from webapp.connectors.models import PortalSync
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
-from webapp.jobs import service as jobs
-from webapp.jobs.failures import redact
 from webapp.models import utcnow
+from webapp.outbox.failures import redact
 from webapp.procedures import service as procedures
 
 log = logging.getLogger(__name__)
@@ -45,12 +43,6 @@ STATUS = "cong_dvc_quoc_gia.cap_nhat_trang_thai"
 
 class PortalSyncFailed(Exception):
     """The portal refused the dossier, or kept failing: ``str()`` is the redacted reason."""
-
-
-def request(dossier: Dossier) -> None:
-    """On a status change, in its transaction: bring the portal up to date once it commits."""
-    if current_app.config["MOTCUA_SETTINGS"].national_portal_sync:
-        jobs.enqueue("portal.sync", dossier_id=dossier.id)
 
 
 def sync(*, dossier_id: int) -> str:

@@ -25,12 +25,10 @@ from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, RoleAssignment, Unit
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
-from webapp.connectors import portal_sync
-from webapp.connectors.models import ConnectorCallRecord
 from webapp.dossiers.codes import next_code
-from webapp.dossiers.models import CHANNELS, Dossier, StepRecord, SupplementPause, WorkItem
+from webapp.dossiers.models import CHANNELS, ConnectorCallRecord, Dossier, StepRecord, SupplementPause, WorkItem
 from webapp.extensions import db
-from webapp.jobs import service as jobs
+from webapp.outbox import service as outbox
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
 from webapp.timers import service as timers
@@ -515,7 +513,7 @@ def _request_connector_calls(dossier: Dossier, instance: Instance) -> None:
             continue
         db.session.add(ConnectorCallRecord(dossier_id=dossier.id, task_id=call.task_id, element_id=call.element_id,
                                            connector=call.connector, state="pending", attempts=0))
-        jobs.enqueue("connector.call", dossier_id=dossier.id, task_id=call.task_id)
+        outbox.enqueue("connector.call", dossier_id=dossier.id, task_id=call.task_id)
 
 
 def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, actor_id: int | None) -> None:
@@ -534,10 +532,11 @@ def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, acto
     if code in FINAL_STATUSES:
         dossier.finished_at = dossier.finished_at or at
     # The citizen hears of it once the change commits (transactional outbox), and so does the national portal.
-    jobs.enqueue("notify.status_changed", dossier_id=dossier.id, status=int(code))
-    portal_sync.request(dossier)
+    outbox.enqueue("notify.status_changed", dossier_id=dossier.id, status=int(code))
+    if current_app.config["MOTCUA_SETTINGS"].national_portal_sync:  # job of webapp/connectors/jobs.py
+        outbox.enqueue("portal.sync", dossier_id=dossier.id)
     if code == DossierStatus.RESULT_READY:  # every procedure: the signed result document (webapp/results)
-        jobs.enqueue("result.sign", dossier_id=dossier.id)
+        outbox.enqueue("result.sign", dossier_id=dossier.id)
 
 
 def _legal_due(dossier: Dossier) -> datetime | None:

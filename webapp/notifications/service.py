@@ -15,10 +15,10 @@ from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
-from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
 from webapp.notifications.models import Notification
 from webapp.notifications.templates import Templates
+from webapp.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

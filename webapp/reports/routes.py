@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 
 from webapp.audit.service import record
 from webapp.extensions import db
-from webapp.jobs import service as jobs
-from webapp.jobs.models import OutboxMessage
+from webapp.outbox import service as jobs
+from webapp.outbox.models import OutboxMessage
 from webapp.pagination import page_arg, page_count
 from webapp.reports import service
 from webapp.reports.indicators import INDICATORS, scores

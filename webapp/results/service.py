@@ -22,7 +22,7 @@ from webapp.audit.service import record
 from webapp.dossiers.documents import put_blob, read_bytes
 from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
 from webapp.extensions import db
-from webapp.jobs import service as jobs
+from webapp.outbox import service as jobs
 from webapp.results.document import ResultContent, render
 from webapp.signing.pades import sign_pdf_with
 from webapp.signing.service import unit_signer

@@ -1,45 +1,17 @@
-"""The job that fires one dossier's timers. Takes the dossier id; safe to run twice."""
+"""The timers' beat job: claim the BPMN timers that are due and hand each to ``timers.fire``
+(registered by the dossiers domain, webapp/dossiers/jobs.py)."""
 
 from __future__ import annotations
 
-import logging
+from celery import shared_task
 
-from webapp.dossiers import service as dossiers
-from webapp.dossiers.models import Dossier
-from webapp.extensions import db
-from webapp.models import utcnow
+from webapp.outbox import service as outbox
 from webapp.timers import service as timers
 
-log = logging.getLogger(__name__)
 
-
-def fire(*, dossier_id: int) -> bool:
-    """Fire the dossier's due timers once; False when there was nothing (left) to fire.
-
-    The schedule row is read first: a copy of this job that runs after the timer fired finds
-    the row gone or moved to the next due time. Two copies running at once both read the
-    dossier, and the optimistic lock lets one save; the other raises Conflict, is retried by
-    Celery and then finds nothing due."""
-    row = timers.get(dossier_id=dossier_id)
-    if row is None or row.due_at > utcnow():
-        db.session.rollback()
-        return False
-    dossier = db.session.get(Dossier, dossier_id)
-    if dossier is None or dossier.finished_at is not None:
-        timers.schedule(dossier_id=dossier_id, due_at=None)
-        db.session.commit()
-        return False
-    try:
-        fired = dossiers.fire_timers(dossier)
-    except dossiers.Conflict:
-        raise  # someone else saved the dossier meanwhile: retried, then checked again
-    except dossiers.DossierError as err:
-        log.warning("timer of dossier %s not fired: %s", dossier_id, err.code)
-        db.session.commit()  # the row is removed: nothing to fire on a failed instance
-        return False
-    row = timers.get(dossier_id=dossier_id)
-    if row is not None and row.due_at <= utcnow():
-        # Still due (the engine's clock disagreed by a moment): let beat claim it again.
-        timers.release(row)
-    db.session.commit()
-    return fired
+@shared_task(name="timers.claim_due", soft_time_limit=30, time_limit=60)
+def claim_due_timers() -> int:
+    claimed = timers.claim_due()
+    if claimed:
+        outbox.relay()  # now rather than at the next relay tick
+    return len(claimed)

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from webapp.extensions import db
-from webapp.jobs import service as jobs
 from webapp.models import utcnow
+from webapp.outbox import service as jobs
 from webapp.timers.models import BPMN_TIMER, TimerDue
 
 FIRE_JOB = "timers.fire"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from webapp.connectors.models import ConnectorCallRecord, PortalSync
-from webapp.dossiers.models import Dossier
+from webapp.connectors.models import PortalSync
+from webapp.dossiers.models import ConnectorCallRecord, Dossier
 from webapp.extensions import db
 
 CALL_STATES = {

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from webapp.extensions import db
-from webapp.jobs.models import JobStats
 from webapp.models import utcnow
+from webapp.outbox.models import JobStats
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)  # seconds, then +Inf
 FLUSH_EVERY = 1.0

@@ -3,7 +3,7 @@
 Web and worker processes come and go on several machines; the database is the one place
 that sees all of them. So gauges (backlog, failed jobs, notifications) are counted at scrape
 time, and per-job counters come from ``job_stats``, where every worker process writes its
-own running totals (webapp/jobs/stats.py). Any web process answers the same numbers.
+own running totals (webapp/outbox/stats.py). Any web process answers the same numbers.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from webapp.extensions import db
-from webapp.jobs import health
-from webapp.jobs.models import FailedJob, JobStats
-from webapp.jobs.stats import LATENCY_BUCKETS
 from webapp.models import utcnow
 from webapp.notifications.models import Notification
+from webapp.outbox import health
+from webapp.outbox.models import FailedJob, JobStats
+from webapp.outbox.stats import LATENCY_BUCKETS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

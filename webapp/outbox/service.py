@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 
 from webapp.extensions import db
-from webapp.jobs.failures import record_failure
-from webapp.jobs.models import OutboxMessage
 from webapp.models import utcnow
+from webapp.outbox.failures import record_failure
+from webapp.outbox.models import OutboxMessage
 
 if TYPE_CHECKING:
-    from webapp.jobs.handover import Handed
+    from webapp.outbox.handover import Handed
 
 log = logging.getLogger(__name__)
 # A job handed over this many times without any worker finishing it (its worker killed each
@@ -129,8 +129,8 @@ def _mark_handed_over(ids: list[int]) -> None:
 
 def relay_after_request() -> None:
     """Called after a request: hand the jobs its transaction committed to the sending thread
-    (webapp/jobs/handover.py), so the response does not wait for the broker."""
-    from webapp.jobs.handover import Handed, hand_over
+    (webapp/outbox/handover.py), so the response does not wait for the broker."""
+    from webapp.outbox.handover import Handed, hand_over
 
     handed = []
     for message, job, payload, created_at in g.pop("outbox_messages", []):
@@ -166,8 +166,8 @@ def mark_completed(outbox_id: int) -> None:
 
 
 def mark_completed_many(outbox_ids: list[int]) -> None:
-    """Several finished jobs in one transaction (a worker's batched marks, webapp/jobs/marks.py)."""
-    from webapp.jobs.models import FailedJob
+    """Several finished jobs in one transaction (a worker's batched marks, webapp/outbox/marks.py)."""
+    from webapp.outbox.models import FailedJob
 
     _bookkeeping_transaction()
     now = utcnow()

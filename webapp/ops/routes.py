@@ -8,9 +8,10 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 
 from webapp.extensions import db
-from webapp.jobs import failures, metrics
-from webapp.jobs.models import OutboxMessage
-from webapp.jobs.service import hand_over_after_request
+from webapp.ops import metrics
+from webapp.outbox import failures
+from webapp.outbox.models import OutboxMessage
+from webapp.outbox.service import hand_over_after_request
 from webapp.pagination import page_arg, page_count
 from webapp.workspace.auth import current_officer, officer_required
 

@@ -79,7 +79,7 @@ class HandOver:
 
 
 def _send(app: Flask, messages: list[Handed]) -> None:
-    from webapp.jobs.service import publish, unmark_handed_over
+    from webapp.outbox.service import publish, unmark_handed_over
 
     try:
         with app.app_context():

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from webapp.extensions import db
-from webapp.jobs.models import FailedJob, OutboxMessage
-from webapp.jobs.service import enqueue, relay
 from webapp.models import utcnow
+from webapp.outbox.models import FailedJob, OutboxMessage
+from webapp.outbox.service import enqueue, relay
 
 
 @dataclass(frozen=True)

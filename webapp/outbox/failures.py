@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from webapp.audit.service import record
 from webapp.extensions import db
-from webapp.jobs.models import FailedJob, OutboxMessage
 from webapp.models import utcnow
-from webapp.notifications.models import Notification
+from webapp.outbox.models import FailedJob, OutboxMessage
 
 # Long digit runs (phone and identity numbers) and e-mail addresses may be personal data.
 _PERSONAL = re.compile(r"\d[\d .-]{4,}\d|[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -41,13 +41,20 @@ def record_failure(*, outbox_id: int, job: str, error: BaseException, attempts: 
     failed.error_message = redact(str(error))
     failed.attempts += attempts
     failed.last_failed_at, failed.state = now, "failed"
-    # Channels still waiting for this job are now failed, not "pending" forever (a retry sends them).
-    db.session.execute(sa.update(Notification).where(Notification.outbox_id == outbox_id,
-                                                     Notification.state == "pending")
-                       .values(state="failed", error=failed.error_message)
-                       .execution_options(synchronize_session=False))
+    for hook in _FAILURE_HOOKS:  # e.g. notifications still "pending" for this job become failed
+        hook(outbox_id, failed.error_message)
     db.session.flush()
     return failed
+
+
+_FAILURE_HOOKS: list[Callable[[int, str], None]] = []
+
+
+def on_failure(hook: Callable[[int, str], None]) -> Callable[[int, str], None]:
+    """Register ``hook(outbox_id, redacted_error)``, called in the transaction that records a job
+    failed for good. The outbox knows no domain: domains register what a failure means to them."""
+    _FAILURE_HOOKS.append(hook)
+    return hook
 
 
 def list_(*, page: int, per_page: int, state: str | None = "failed") -> tuple[list[FailedJob], int]:

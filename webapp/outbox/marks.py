@@ -44,7 +44,7 @@ class DoneMarks:
     def flush(self, app: Flask) -> None:
         """Write the waiting marks now (any thread; pushes its own app context, so its own session)."""
         from webapp.extensions import db
-        from webapp.jobs.service import mark_completed_many
+        from webapp.outbox.service import mark_completed_many
 
         with self._lock:
             ids, self._pending = self._pending, []

@@ -8,8 +8,10 @@ ids, check whether their work is already done, and so can run twice without doin
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery, Task
@@ -18,7 +20,9 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 
-def init_celery(app: Flask) -> Celery:
+def init_celery(app: Flask, job_modules: Iterable[str] = ()) -> Celery:
+    """Celery for ``app``, with the outbox's own jobs and those of ``job_modules`` (each domain's
+    ``jobs`` module, named by the app factory: the outbox imports no domain)."""
     settings = app.config["MOTCUA_SETTINGS"]
 
     class FlaskTask(Task):
@@ -35,8 +39,8 @@ def init_celery(app: Flask) -> Celery:
             outbox_id = kwargs.get("outbox_id")
             if outbox_id is None:
                 return
-            from webapp.jobs.service import extend_lease
-            from webapp.jobs.stats import counters
+            from webapp.outbox.service import extend_lease
+            from webapp.outbox.stats import counters
 
             with app.app_context():
                 counters.retried(self.name)
@@ -65,7 +69,10 @@ def init_celery(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    from webapp.jobs import tasks  # noqa: F401  (registers the jobs)
+    from webapp.outbox import tasks  # noqa: F401  (registers the relay and the probe)
+
+    for module in job_modules:
+        importlib.import_module(module)
 
     return celery
 
@@ -75,9 +82,9 @@ def _job_ended(app: Flask, task: Task, kwargs: dict[str, Any], *, error: BaseExc
     if outbox_id is None:  # not an outbox job (the relay itself)
         return
     from webapp.extensions import db
-    from webapp.jobs.failures import record_failure
-    from webapp.jobs.marks import done_marks
-    from webapp.jobs.stats import counters
+    from webapp.outbox.failures import record_failure
+    from webapp.outbox.marks import done_marks
+    from webapp.outbox.stats import counters
 
     enqueued_at = task.request.get("enqueued_at")
     latency = time.time() - float(enqueued_at) if enqueued_at is not None else None

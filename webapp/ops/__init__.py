@@ -1,0 +1,1 @@
+"""Operations pages for administrators: /metrics (Prometheus) and the failed jobs list."""
