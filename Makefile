@@ -44,7 +44,7 @@ docs: install  ## the documentation site from docs/ into site/ (offline); fails 
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 validate: install  ## check every procedure in the library
-	$(BIN)/motcua validate bpmn/
+	$(BIN)/motcua validate --paths bpmn/
 
 bench: install  ## engine overhead over bare SpiffWorkflow, then the HTTP service on PostgreSQL (not part of the tests)
 	$(BIN)/python scripts/bench_engine.py
