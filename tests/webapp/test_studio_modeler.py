@@ -23,7 +23,7 @@ SAVE = "/thiet-ke/khai-sinh/phien-ban/1/so-do"
 XML = "/thiet-ke/khai-sinh/phien-ban/1/so-do.bpmn"
 
 
-def _designer(client: FlaskClient) -> str:
+def designer_or_403(client: FlaskClient) -> str:
     _login(client, "thietke")
     return _csrf(client.get(EDIT).get_data(as_text=True))
 
@@ -66,7 +66,7 @@ def test_only_designers_open_and_save_the_diagram(client: FlaskClient, seeded: d
 
 def test_the_edit_page_loads_the_editor_and_explains_the_upload_without_javascript(
         client: FlaskClient, seeded: dict) -> None:
-    _designer(client)
+    designer_or_403(client)
     page = client.get(EDIT).get_data(as_text=True)
     assert "studio/modeler.js" in page and "studio/modeler.css" in page
     assert "<noscript>" in page and "Trình vẽ sơ đồ cần JavaScript" in page
@@ -82,7 +82,7 @@ def test_the_edit_page_loads_the_editor_and_explains_the_upload_without_javascri
 
 
 def test_a_valid_diagram_is_stored_as_a_new_draft_and_audited(app: Flask, client: FlaskClient, seeded: dict) -> None:
-    token = _designer(client)
+    token = designer_or_403(client)
     response = _save(client, token, _edited(client, tiep_nhan_ho_so="Tiếp nhận và kiểm tra hồ sơ"))
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -107,7 +107,7 @@ def test_a_valid_diagram_is_stored_as_a_new_draft_and_audited(app: Flask, client
 
 
 def test_problems_name_their_elements_and_nothing_is_stored(app: Flask, client: FlaskClient, seeded: dict) -> None:
-    token = _designer(client)
+    token = designer_or_403(client)
     # A lane whose role does not exist, and one whose role procedure.yaml does not route.
     response = _save(client, token, _edited(client, Lane_lanh_dao="giam_doc", Lane_chuyen_vien_ho_tich="ke_toan"))
     assert response.status_code == 422
@@ -127,7 +127,7 @@ def test_problems_name_their_elements_and_nothing_is_stored(app: Flask, client: 
 
 
 def test_hostile_or_broken_xml_is_refused_before_anything_else(app: Flask, client: FlaskClient, seeded: dict) -> None:
-    token = _designer(client)
+    token = designer_or_403(client)
     bomb = (b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
             b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol2;</bpmn:definitions>')
     external = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'

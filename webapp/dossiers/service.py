@@ -481,7 +481,7 @@ TRACKING_FIELD = "ma_van_don"  # the result field of buu_chinh.tao_van_don
 
 def _apply(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: int | None, now: datetime) -> None:
     for change in advance.status_changes:
-        _set_status(dossier, change.code, change.element_id, change.at, actor_id)
+        set_status(dossier, change.code, change.element_id, change.at, actor_id)
     if advance.failure is not None:
         dossier.failure = {"code": advance.failure.code, "element_id": advance.failure.element_id,
                            "message": advance.failure.message("vi"), "message_en": advance.failure.message("en")}
@@ -516,7 +516,8 @@ def _request_connector_calls(dossier: Dossier, instance: Instance) -> None:
         outbox.enqueue("connector.call", dossier_id=dossier.id, task_id=call.task_id)
 
 
-def _set_status(dossier: Dossier, code: int, element_id: str, at: datetime, actor_id: int | None) -> None:
+def set_status(dossier: Dossier, code: int, element_id: str, at: datetime, actor_id: int | None) -> None:
+    """Record a national status change: history, audit, notification, portal sync, result signing."""
     previous = dossier.status
     dossier.status = code
     db.session.add(StepRecord(dossier_id=dossier.id, at=at, kind="status", element_id=element_id,

@@ -17,7 +17,7 @@ from engine.statuses import DossierStatus
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
-from webapp.dossiers.service import Conflict, DossierError, _set_status, now_vn
+from webapp.dossiers.service import Conflict, DossierError, now_vn, set_status
 from webapp.extensions import db
 
 WITHDRAWABLE = frozenset({DossierStatus.NEW, DossierStatus.RECEIVED, DossierStatus.PROCESSING,
@@ -38,7 +38,7 @@ def request(*, account_id: int, dossier: Dossier, reason: str, now: datetime | N
     if not reason or len(reason) > REASON_MAX:
         raise DossierError(422, "invalid_reason", f"give a reason of at most {REASON_MAX} characters")
     try:
-        _set_status(dossier, DossierStatus.WITHDRAWAL_REQUESTED, "", now, account_id)
+        set_status(dossier, DossierStatus.WITHDRAWAL_REQUESTED, "", now, account_id)
         db.session.flush()
         # The reason goes on the history row just written (shown to the applicant and officers only).
         latest = db.session.scalar(sa.select(StepRecord).where(
@@ -108,13 +108,13 @@ def decide(principal: Principal, dossier: Dossier, *, accept: bool, note: str = 
     assert request_row is not None
     try:
         if accept:
-            _set_status(dossier, DossierStatus.STOPPED, "", now, principal.account_id)
+            set_status(dossier, DossierStatus.STOPPED, "", now, principal.account_id)
             for item in db.session.scalars(sa.select(WorkItem).where(
                     WorkItem.dossier_id == dossier.id, WorkItem.state == "ready")):
                 item.state = "cancelled"
             dossier.finished_at = dossier.finished_at or now
         else:
-            _set_status(dossier, _status_before_request(dossier, request_row), "", now, principal.account_id)
+            set_status(dossier, _status_before_request(dossier, request_row), "", now, principal.account_id)
         db.session.flush()
         latest = db.session.scalar(sa.select(StepRecord).where(
             StepRecord.dossier_id == dossier.id, StepRecord.kind == "status").order_by(StepRecord.id.desc()).limit(1))

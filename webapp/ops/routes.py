@@ -7,13 +7,13 @@ import hmac
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.extensions import db
 from webapp.ops import metrics
 from webapp.outbox import failures
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.service import hand_over_after_request
 from webapp.pagination import page_arg, page_count
-from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("ops", __name__)
 ADMIN_ROLE = "admin"

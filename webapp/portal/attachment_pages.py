@@ -26,7 +26,7 @@ from webapp.portal.attachments import (
     data_store,
 )
 from webapp.portal.models import Draft, DraftAttachment
-from webapp.portal.routes import _citizen_or_login, bp, my_draft
+from webapp.portal.routes import bp, citizen_or_login, my_draft
 from webapp.procedures import service as procedures
 
 
@@ -63,7 +63,7 @@ def attachments(slug: str) -> ResponseReturnValue:
     version = procedures.published_version(slug)
     if version is None:
         abort(404)
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     draft = my_draft(citizen, slug)
@@ -117,7 +117,7 @@ def _send(storage_key: str, content_type: str, filename: str, *, thumbnail: bool
 @bp.get("/thu-tuc/<slug>/giay-to/<int:attachment_id>")
 def attachment_file(slug: str, attachment_id: int) -> ResponseReturnValue:
     """A draft's file, only for the citizen whose draft it is (``?thu_nho=1``: a small JPEG preview)."""
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     draft = my_draft(citizen, slug)
@@ -130,7 +130,7 @@ def attachment_file(slug: str, attachment_id: int) -> ResponseReturnValue:
 @bp.get("/ho-so/<code>/giay-to/<int:document_id>")
 def dossier_document(code: str, document_id: int) -> ResponseReturnValue:
     """A document of the citizen's own dossier (what they attached, or what they may reuse)."""
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     row = db.session.get(Document, document_id)

@@ -13,7 +13,7 @@ from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.i18n import current_lang
-from webapp.portal.routes import _citizen_or_login, bp
+from webapp.portal.routes import bp, citizen_or_login
 from webapp.procedures import service as procedures
 
 ASKED_KEYS = ("giay_to_can_bo_sung", "ly_do")  # what the desk's step wrote for the citizen
@@ -21,7 +21,7 @@ ASKED_KEYS = ("giay_to_can_bo_sung", "ly_do")  # what the desk's step wrote for 
 
 @bp.route("/ho-so/<code>/buoc/<int:item_id>", methods=["GET", "POST"])
 def citizen_step(code: str, item_id: int) -> ResponseReturnValue:
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     item = db.session.get(WorkItem, item_id)

@@ -13,6 +13,7 @@ from webapp import formui
 from webapp.accounts import service as accounts
 from webapp.accounts.oidc import current_citizen
 from webapp.dossiers import service as dossiers
+from webapp.dossiers import view as dossier_view
 from webapp.dossiers import withdrawal
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
@@ -25,12 +26,12 @@ from webapp.portal.models import Draft
 from webapp.procedures import service as procedures
 from webapp.tracking import service as tracking
 from webapp.tracking import words as tracking_words
-from webapp.workspace import dossier_view
 
 bp = Blueprint("portal", __name__)
 
 
-def _citizen_or_login() -> Any:
+def citizen_or_login() -> Any:
+    """(citizen, None) when signed in, else (None, a redirect to the identity provider and back)."""
     citizen = current_citizen()
     if citizen is None:
         return None, redirect(url_for("oidc.login", next=request.full_path.rstrip("?")))
@@ -78,7 +79,7 @@ def fill(slug: str) -> ResponseReturnValue:
     version = procedures.published_version(slug)
     if version is None:
         abort(404)
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     form = procedures.compiled(version).start_form
@@ -118,7 +119,7 @@ def check(slug: str) -> ResponseReturnValue:
     version = procedures.published_version(slug)
     if version is None:
         abort(404)
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     draft = my_draft(citizen, slug)
@@ -156,7 +157,7 @@ def check(slug: str) -> ResponseReturnValue:
 @bp.get("/ho-so/<code>/giay-tiep-nhan.pdf")
 def receipt_pdf(code: str) -> ResponseReturnValue:
     """Form 01 for the citizen whose dossier it is (the same check as the dossier page)."""
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     found = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
@@ -168,7 +169,7 @@ def receipt_pdf(code: str) -> ResponseReturnValue:
 
 @bp.get("/ho-so/<code>")
 def dossier(code: str) -> ResponseReturnValue:
-    citizen, login = _citizen_or_login()
+    citizen, login = citizen_or_login()
     if login:
         return login
     found = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))

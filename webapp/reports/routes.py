@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.outbox import service as jobs
@@ -13,7 +14,6 @@ from webapp.outbox.models import OutboxMessage
 from webapp.pagination import page_arg, page_count
 from webapp.reports import service
 from webapp.reports.indicators import INDICATORS, scores
-from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("reports", __name__)
 READER_ROLES = frozenset({"lanh_dao", "admin"})

@@ -9,13 +9,13 @@ from flask import Blueprint, Flask, abort, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.accounts import service as accounts
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.accounts.oidc import current_citizen
 from webapp.audit.service import record
 from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
 from webapp.results import service as results
-from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("results", __name__)
 

@@ -16,14 +16,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.migration import Obstacle, migrate, obstacles
 from engine.runtime import Instance
+from webapp.accounts.officer_auth import officer_required
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier, WorkItem
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
-from webapp.studio.routes import _designer, bp
-from webapp.workspace.auth import officer_required
+from webapp.studio.routes import bp, designer_or_403
 
 
 @dataclass
@@ -46,7 +46,7 @@ def _t(vi: str, en: str) -> str:
 @officer_required
 def running_dossiers(slug: str) -> ResponseReturnValue:
     """Dossiers not finished that are on another version than the published one."""
-    _designer()
+    designer_or_403()
     procedure = db.session.scalar(sa.select(Procedure).where(Procedure.slug == slug))
     if procedure is None:
         abort(404)
@@ -80,7 +80,7 @@ def _check(dossier: Dossier) -> tuple[MoveCheck, Instance | None]:
 @bp.route("/ho-so/<code>/chuyen-phien-ban", methods=["GET", "POST"])
 @officer_required
 def move_dossier(code: str) -> ResponseReturnValue:
-    officer = _designer()
+    officer = designer_or_403()
     dossier = _dossier(code)
     check, instance = _check(dossier)
     if request.method == "GET":

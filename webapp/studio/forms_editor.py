@@ -18,6 +18,7 @@ from markupsafe import Markup
 from engine import safe_parse
 from engine.problems import PackageInvalid
 from engine.safe_parse import InputTooDeep
+from webapp.accounts.officer_auth import officer_required
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.formui import render_form
@@ -26,8 +27,7 @@ from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
 from webapp.procedures.models import ProcedureVersion
 from webapp.studio import drafts, fieldlist
-from webapp.studio.routes import _designer, _version, bp
-from webapp.workspace.auth import officer_required
+from webapp.studio.routes import bp, designer_or_403, version_or_404
 
 MAX_JSON_CHARS = 500_000
 
@@ -64,8 +64,8 @@ def _t(vi: str, en: str) -> str:
 @officer_required
 def version_page(slug: str, number: int) -> ResponseReturnValue:
     """What a version holds that the studio edits: its forms (with the steps using each) and its metadata."""
-    _designer()
-    version = _version(slug, number)
+    designer_or_403()
+    version = version_or_404(slug, number)
     compiled = procedures.compiled(version)
     used_by: dict[str, list[str]] = {}
     for element in compiled.elements.values():
@@ -78,8 +78,8 @@ def version_page(slug: str, number: int) -> ResponseReturnValue:
 @bp.route("/<slug>/phien-ban/<int:number>/bieu-mau/<name>", methods=["GET", "POST"])
 @officer_required
 def form_editor(slug: str, number: int, name: str) -> ResponseReturnValue:
-    officer = _designer()
-    version = _version(slug, number)
+    officer = designer_or_403()
+    version = version_or_404(slug, number)
     if name not in drafts.form_names(version):
         abort(404)
     if request.method == "GET":
@@ -97,8 +97,8 @@ def form_editor(slug: str, number: int, name: str) -> ResponseReturnValue:
 @officer_required
 def form_preview(slug: str, number: int, name: str) -> ResponseReturnValue:
     """Only the preview, for the page's script to refresh it as the designer types."""
-    _designer()
-    version = _version(slug, number)
+    designer_or_403()
+    version = version_or_404(slug, number)
     if name not in drafts.form_names(version):
         abort(404)
     editor = _from_post(request.form)

@@ -24,14 +24,14 @@ from engine.forms import CompiledForm
 from engine.metadata import load_mapping, metadata_validator, schema_problems
 from engine.package import METADATA_NAMES
 from engine.problems import PackageInvalid
+from webapp.accounts.officer_auth import officer_required
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.formui import apply_array_action, array_action, error_summary, parse_form, render_form
 from webapp.i18n import current_lang
 from webapp.procedures.models import ProcedureVersion
 from webapp.studio import drafts
-from webapp.studio.routes import _designer, _version, bp
-from webapp.workspace.auth import officer_required
+from webapp.studio.routes import bp, designer_or_403, version_or_404
 
 # What the form edits; everything else in procedure.yaml is carried over untouched.
 EDITABLE = ("name", "code", "field", "level", "service_level", "agency", "applicants", "processing_time", "fees",
@@ -67,8 +67,8 @@ def _dump(path: str, data: dict[str, Any]) -> str:
 @bp.route("/<slug>/phien-ban/<int:number>/thong-tin", methods=["GET", "POST"])
 @officer_required
 def metadata_editor(slug: str, number: int) -> ResponseReturnValue:
-    officer = _designer()
-    version = _version(slug, number)
+    officer = designer_or_403()
+    version = version_or_404(slug, number)
     path = _metadata_path(version)
     current = load_mapping(path, version.files[path].encode("utf-8"))
     form, lang = metadata_form(), current_lang()

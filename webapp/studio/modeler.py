@@ -19,13 +19,13 @@ from engine.package import PROCESS_FILE, PackageSource
 from engine.problems import PackageInvalid, Problem
 from engine.roles import KNOWN_ROLES
 from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml
+from webapp.accounts.officer_auth import officer_required
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
-from webapp.studio.routes import _designer, _version, bp
-from webapp.workspace.auth import officer_required
+from webapp.studio.routes import bp, designer_or_403, version_or_404
 
 
 def _newest(slug: str) -> ProcedureVersion:
@@ -35,7 +35,7 @@ def _newest(slug: str) -> ProcedureVersion:
         .where(Procedure.slug == slug))
     if number is None:
         abort(404)
-    return _version(slug, number)
+    return version_or_404(slug, number)
 
 
 def _diagram_path(slug: str) -> str:
@@ -46,9 +46,9 @@ def _diagram_path(slug: str) -> str:
 @officer_required
 def edit_diagram(slug: str) -> ResponseReturnValue:
     """The editor for the newest version's diagram, or ``?phien-ban=<n>`` for another one."""
-    _designer()
+    designer_or_403()
     number = request.args.get("phien-ban", type=int)
-    version = _version(slug, number) if number is not None else _newest(slug)
+    version = version_or_404(slug, number) if number is not None else _newest(slug)
     return render_template("studio/modeler.html", **_page(slug, version, problems=[]))
 
 
@@ -56,8 +56,8 @@ def edit_diagram(slug: str) -> ResponseReturnValue:
 @officer_required
 def diagram_xml(slug: str, number: int) -> ResponseReturnValue:
     """The version's diagram as stored, for the editor (and for anyone who wants the file)."""
-    _designer()
-    xml = _version(slug, number).files.get(_diagram_path(slug))
+    designer_or_403()
+    xml = version_or_404(slug, number).files.get(_diagram_path(slug))
     if xml is None:
         abort(404)
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "no-store"})
@@ -71,8 +71,8 @@ def save_diagram(slug: str, number: int) -> ResponseReturnValue:
     Answers JSON to the editor (``Accept: application/json``) and a page to a plain form.
     Nothing is stored when there is any problem; every attempt is audited.
     """
-    officer = _designer()
-    base = _version(slug, number)
+    officer = designer_or_403()
+    base = version_or_404(slug, number)
     path = _diagram_path(slug)
     upload = request.files.get("so_do")
     data = upload.read() if upload is not None and upload.filename else b""

@@ -16,13 +16,13 @@ from flask.typing import ResponseReturnValue
 
 from engine.package import PackageSource
 from engine.problems import PackageInvalid
+from webapp.accounts.officer_auth import officer_required
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure
-from webapp.studio.routes import _designer, bp
-from webapp.workspace.auth import officer_required
+from webapp.studio.routes import bp, designer_or_403
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CODE = re.compile(r"^[0-9]+\.[0-9]{6}$")
@@ -100,7 +100,7 @@ def _problems(answers: dict[str, str], english: bool) -> list[tuple[str, str]]:
 @bp.route("/moi", methods=["GET", "POST"])
 @officer_required
 def new_procedure() -> ResponseReturnValue:
-    officer = _designer()
+    officer = designer_or_403()
     english = current_lang() == "en"
     keys = ("slug", "name", "code", "field", "level", "agency")
     answers = {k: (request.form.get(k) or "").strip() for k in keys}

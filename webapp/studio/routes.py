@@ -15,25 +15,27 @@ from engine.diff import compare
 from engine.problems import PackageInvalid
 from engine.zipsafe import ZipRejected, read_package_zip
 from webapp.accounts.models import Account
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures import service as procedures
 from webapp.procedures.models import Procedure, ProcedureVersion
-from webapp.workspace.auth import current_officer, officer_required
 
 bp = Blueprint("studio", __name__, url_prefix="/thiet-ke")
 DESIGNER_ROLE = "designer"
 
 
-def _designer() -> Any:
+def designer_or_403() -> Any:
+    """The signed-in designer; 403 for anyone else (every studio page starts with it)."""
     officer = current_officer()
     if officer is None or not officer.has(DESIGNER_ROLE):
         abort(403)
     return officer
 
 
-def _version(slug: str, number: int) -> ProcedureVersion:
+def version_or_404(slug: str, number: int) -> ProcedureVersion:
+    """A stored version of a procedure, or 404."""
     version = procedures.find_version(slug, number)
     if version is None:
         abort(404)
@@ -43,7 +45,7 @@ def _version(slug: str, number: int) -> ProcedureVersion:
 @bp.get("/")
 @officer_required
 def index() -> ResponseReturnValue:
-    _designer()
+    designer_or_403()
     return render_template("studio/index.html", procedures=_catalogue(), problems=[])
 
 
@@ -70,9 +72,9 @@ def _catalogue() -> list[dict[str, Any]]:
 @officer_required
 def diff(slug: str) -> ResponseReturnValue:
     """``?tu=1&den=2``: what changed from one version to another, in words, and which files."""
-    _designer()
+    designer_or_403()
     try:
-        old, new = _version(slug, int(request.args["tu"])), _version(slug, int(request.args["den"]))
+        old, new = version_or_404(slug, int(request.args["tu"])), version_or_404(slug, int(request.args["den"]))
     except (KeyError, ValueError):
         abort(400, "give ?tu=<version>&den=<version>")
     changes = compare(procedures.compiled(old), procedures.compiled(new))
@@ -90,8 +92,8 @@ def diff(slug: str) -> ResponseReturnValue:
 @officer_required
 def export(slug: str, number: int) -> ResponseReturnValue:
     """The version as a zip in the repository layout (bpmn/, forms/): load it anywhere."""
-    _designer()
-    version = _version(slug, number)
+    designer_or_403()
+    version = version_or_404(slug, number)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, text in sorted(version.files.items()):
@@ -105,7 +107,7 @@ def export(slug: str, number: int) -> ResponseReturnValue:
 @officer_required
 def import_package() -> ResponseReturnValue:
     """Store an uploaded package as a new draft version after every check; nothing on error."""
-    officer = _designer()
+    officer = designer_or_403()
     upload = request.files.get("goi")
     problems: list[str] = []
     if upload is None or not upload.filename:
@@ -129,8 +131,8 @@ def import_package() -> ResponseReturnValue:
 @bp.post("/<slug>/phien-ban/<int:number>/cong-bo")
 @officer_required
 def publish(slug: str, number: int) -> ResponseReturnValue:
-    officer = _designer()
-    _version(slug, number)
+    officer = designer_or_403()
+    version_or_404(slug, number)
     try:
         version = procedures.publish(slug, number, actor_id=officer.account_id)
     except PackageInvalid as err:  # path exploration: an end never reached, a step nobody can act on

@@ -25,13 +25,13 @@ from engine.package import PackageSource
 from engine.runtime import Engine, EngineError, Instance
 from engine.statuses import DossierStatus
 from webapp import formui
+from webapp.accounts.officer_auth import officer_required
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.procedures.models import ProcedureVersion
 from webapp.studio.diagram import diagram_svg
-from webapp.studio.routes import _designer, _version, bp
-from webapp.workspace.auth import officer_required
+from webapp.studio.routes import bp, designer_or_403, version_or_404
 
 RUN_LIFETIME_SECONDS = 24 * 3600
 _TOKEN_BYTES = 18
@@ -139,8 +139,8 @@ def _path_so_far(instance: Instance) -> tuple[frozenset[str], frozenset[str]]:
 @officer_required
 def test_run_start(slug: str, number: int) -> ResponseReturnValue:
     """The start form of the version; submitting it starts a scratch run."""
-    officer = _designer()
-    version = _version(slug, number)
+    officer = designer_or_403()
+    version = version_or_404(slug, number)
     procedure = _compiled(version)
     lang = current_lang()
     form = procedure.start_form
@@ -184,9 +184,9 @@ def test_run(token: str) -> ResponseReturnValue:
     """Where the scratch run stands: the path on the diagram, then the steps waiting, by lane.
 
     POST completes one step (``buoc`` = the task id) or simulates the citizen's payment."""
-    officer = _designer()
+    officer = designer_or_403()
     run = _load_run(token, officer.account_id)
-    version = _version(run["slug"], run["number"])
+    version = version_or_404(run["slug"], run["number"])
     procedure = _compiled(version)
     engine = scratch_engine()
     instance = engine.deserialize(procedure, run["state"])

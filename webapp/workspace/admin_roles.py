@@ -12,11 +12,11 @@ from flask.typing import ResponseReturnValue
 
 from engine.roles import KNOWN_ROLES
 from webapp.accounts.models import SYSTEM_ROLES, Account, RoleAssignment, Unit
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.accounts.service import Principal
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.pagination import page_arg, page_count
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import PER_PAGE, bp
 
 ADMIN_ROLE = "admin"

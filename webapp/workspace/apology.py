@@ -12,12 +12,12 @@ from flask.typing import ResponseReturnValue
 
 from engine.runtime import VN_TZ
 from webapp.accounts.models import Account, Unit
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
 from webapp.extensions import db
 from webapp.pdf import slips as pdf_slips
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 from webapp.workspace.slips import dossier_for_officer
 

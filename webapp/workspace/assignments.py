@@ -7,11 +7,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.accounts.models import Account
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, WorkItem
 from webapp.extensions import db
 from webapp.pagination import page_arg, page_count
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import PER_PAGE, bp
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.deadlines import service as deadlines
 from webapp.dossiers import service
 from webapp.extensions import db
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 
 

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.payments import service as payments
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.intake import DESK_ROLE
 from webapp.workspace.routes import bp
 

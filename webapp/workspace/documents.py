@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.documents import store_document
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
 from webapp.i18n import current_lang
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.intake import DESK_ROLE
 from webapp.workspace.routes import bp
 from webapp.workspace.slips import dossier_for_officer

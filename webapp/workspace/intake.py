@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from engine import forms
 from webapp import formui
 from webapp.accounts.models import Account, Unit
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier
@@ -20,7 +21,6 @@ from webapp.i18n import current_lang
 from webapp.pdf import slips
 from webapp.procedures import service as procedures
 from webapp.workspace import identity_check
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 
 DESK_ROLE = "tiep_nhan"

@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.dossiers import notes
 from webapp.dossiers.notes import NOTE_MAX
 from webapp.extensions import db
 from webapp.i18n import current_lang
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 from webapp.workspace.slips import dossier_for_officer
 

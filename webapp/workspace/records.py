@@ -12,11 +12,11 @@ from flask.typing import ResponseReturnValue
 
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit.models import AuditEntry
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.pdf import slips as pdf_slips
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 from webapp.workspace.slips import dossier_for_officer
 

@@ -9,17 +9,18 @@ from flask.typing import ResponseReturnValue
 from engine.statuses import Channel, DossierStatus
 from webapp import formui
 from webapp.accounts.models import Account
+from webapp.accounts.officer_auth import SESSION_KEY, authenticate, current_officer, officer_required
 from webapp.audit.service import record
 from webapp.deadlines import service as deadlines
 from webapp.dossiers import service, withdrawal
+from webapp.dossiers import view as dossier_view
 from webapp.dossiers.models import Document, StepRecord, WorkItem
 from webapp.dossiers.notes import NOTE_MAX, notes_of
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.pagination import page_arg, page_count
 from webapp.procedures import service as procedures
-from webapp.workspace import dossier_view, outside_systems
-from webapp.workspace.auth import SESSION_KEY, authenticate, current_officer, officer_required
+from webapp.workspace import outside_systems
 
 bp = Blueprint("workspace", __name__, url_prefix="/can-bo")
 COUNT_LIMIT = 1000  # the worklist counts up to this, then says "more than"

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
 from webapp.extensions import db
@@ -21,7 +22,6 @@ from webapp.i18n import current_lang, local_time, text
 from webapp.pagination import page_arg, page_count
 from webapp.pdf import slips as pdf_slips
 from webapp.procedures.models import Procedure, ProcedureVersion
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 
 REGISTER_PAGE = 50

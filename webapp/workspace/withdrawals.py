@@ -8,11 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.statuses import DossierStatus
+from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.dossiers import service, withdrawal
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.i18n import current_lang
-from webapp.workspace.auth import current_officer, officer_required
 from webapp.workspace.routes import bp
 
 
