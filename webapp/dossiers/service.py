@@ -9,6 +9,7 @@ a job) commits once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -109,10 +110,9 @@ def submit(principal: Principal, sub: Submission, *, idempotency_key: str | None
         db.session.flush()
         db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind="submitted", element_id=None,
                                   name=None, lane=None, status=None, actor_id=principal.account_id))
-        _apply(dossier, instance, advance, actor_id=principal.account_id, now=now)
-        record("dossier.submitted", actor_id=principal.account_id, dossier_id=dossier.id, object_type="dossier",
-               object_id=dossier.code, procedure=sub.procedure, version=version.number, channel=sub.channel)
-        db.session.flush()
+        _record_advance(dossier, instance, advance, actor_id=principal.account_id, now=now,
+                        event=("dossier.submitted", {"procedure": sub.procedure, "version": version.number,
+                                                     "channel": sub.channel}))
     except IntegrityError:
         db.session.rollback()
         if idempotency_key:  # a concurrent retry with the same key won
@@ -336,31 +336,25 @@ def complete(principal: Principal, item_id: int, data: dict[str, Any], *, now: d
     dossier = item.dossier
     if dossier.status == DossierStatus.WITHDRAWAL_REQUESTED:
         raise DossierError(409, "withdrawal_pending", "the applicant asked to withdraw: the desk decides first")
-    compiled = procedures.compiled(dossier.procedure_version)
-    instance = engine().deserialize(compiled, dossier.state)
-    try:
-        advance = engine().complete(instance, item.task_id, data, now=now, lang=lang)
-    except FormInvalid as err:
-        db.session.rollback()
-        raise DossierError(422, "invalid_data", "the form has errors", err.errors) from None
-    except EngineError as err:
-        db.session.rollback()
-        raise DossierError(409, err.code, err.message("en")) from None
-    try:  # any flush from here on may find that another request advanced the dossier first
+
+    def done() -> None:
         item.state = "done"
         item.completed_by_id = principal.account_id
         item.completed_at = now
         db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind="completed", element_id=item.element_id,
                                   name=item.name, lane=item.lane, status=None, actor_id=principal.account_id,
                                   data=data))
-        dossier.state = engine().serialize(instance)
-        _apply(dossier, instance, advance, actor_id=principal.account_id, now=now)
-        record("work_item.completed", actor_id=principal.account_id, dossier_id=dossier.id,
-               object_type="work_item", object_id=item.id, element=item.element_id, status=dossier.status)
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict() from None
+
+    try:
+        advance_dossier(dossier, lambda instance: engine().complete(instance, item.task_id, data, now=now, lang=lang),
+                        actor_id=principal.account_id, now=now, before_save=done,
+                        event=("work_item.completed", {"object_type": "work_item", "object_id": item.id,
+                                                       "element": item.element_id}))
+    except Conflict:
+        raise
+    except DossierError:
+        db.session.rollback()  # as before: nothing of the refused step stays in the session
+        raise
     return dossier
 
 
@@ -368,20 +362,8 @@ def deliver_message(dossier: Dossier, name: str, payload: dict[str, Any], *, act
                     now: datetime | None = None) -> Dossier:
     """Deliver a BPMN message the dossier's process waits for (a fee paid, another agency's answer)."""
     now = now or now_vn()
-    instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
-    try:
-        advance = engine().deliver_message(instance, name, payload, now=now)
-    except EngineError as err:
-        raise DossierError(409, err.code, err.message("en")) from None
-    try:
-        dossier.state = engine().serialize(instance)
-        _apply(dossier, instance, advance, actor_id=actor_id, now=now)
-        record("dossier.message_delivered", actor_id=actor_id, dossier_id=dossier.id, object_type="dossier",
-               object_id=dossier.code, message=name, status=dossier.status)
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict() from None
+    advance_dossier(dossier, lambda instance: engine().deliver_message(instance, name, payload, now=now),
+                    actor_id=actor_id, now=now, event=("dossier.message_delivered", {"message": name}))
     return dossier
 
 
@@ -392,25 +374,18 @@ def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> bool:
     fired it and committed before this one read the dossier (a copy that read it earlier loses
     the optimistic lock instead)."""
     now = now or now_vn()
-    instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
-    due = engine().next_timer_at(instance)
+    due = engine().next_timer_at(_instance(dossier))
     if due is None or due > now:
         timers.schedule(dossier_id=dossier.id, due_at=due)
         return False
     try:
-        advance = engine().refresh_timers(instance, now=now)
-    except EngineError as err:  # a failed instance fires nothing until an officer repairs it
+        advance_dossier(dossier, lambda instance: engine().refresh_timers(instance, now=now), actor_id=None,
+                        now=now, event=("dossier.timer_fired", {}))
+    except Conflict:
+        raise
+    except DossierError:  # a failed instance fires nothing until an officer repairs it
         timers.schedule(dossier_id=dossier.id, due_at=None)
-        raise DossierError(409, err.code, err.message("en")) from None
-    try:
-        dossier.state = engine().serialize(instance)
-        _apply(dossier, instance, advance, actor_id=None, now=now)
-        record("dossier.timer_fired", actor_id=None, dossier_id=dossier.id, object_type="dossier",
-               object_id=dossier.code, status=dossier.status)
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict() from None
+        raise
     return True
 
 
@@ -419,29 +394,70 @@ def finish_connector_call(dossier: Dossier, call: ConnectorCallRecord, *, now: d
     connector job). False, marking the call dropped, when the task no longer waits for it (a
     boundary timer or a withdrawal moved the process on, or the instance failed)."""
     now = now or now_vn()
-    instance = engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
     error = None
     if call.error_reason is not None:
         error = ConnectorError(call.error_message or call.error_reason, retryable=bool(call.error_retryable),
                                reason=call.error_reason)
+
+    def applied() -> None:
+        call.state, call.applied_at = "applied", now
+
     try:
-        advance = engine().finish_call(instance, call.task_id, result=call.result, error=error,
-                                       attempts=call.attempts, now=now)
-    except EngineError:
+        advance_dossier(dossier, lambda instance: engine().finish_call(
+            instance, call.task_id, result=call.result, error=error, attempts=call.attempts, now=now),
+            actor_id=None, now=now, before_save=applied,
+            event=("dossier.connector_answered", {"connector": call.connector, "element": call.element_id,
+                                                  "outcome": call.error_reason or "ok", "attempts": call.attempts}))
+    except Conflict:
+        raise
+    except DossierError:
         call.state = "dropped"
         return False
+    return True
+
+
+# --- the one way a dossier's process moves ---------------------------------------------------
+
+Step = Callable[[Instance], Advance]
+
+
+def _instance(dossier: Dossier) -> Instance:
+    return engine().deserialize(procedures.compiled(dossier.procedure_version), dossier.state)
+
+
+def advance_dossier(dossier: Dossier, step: Step, *, actor_id: int | None, now: datetime,
+                    event: tuple[str, dict[str, Any]], before_save: Callable[[], None] | None = None) -> Advance:
+    """Load the dossier's instance, run ``step`` on it (complete a task, deliver a message, fire
+    timers, hand over a connector's answer), then save the new state under the optimistic lock,
+    apply what happened (statuses, steps, timers, calls) and audit ``event``. The caller commits.
+
+    An engine refusal raises DossierError (422 for a form's errors, 409 otherwise) with nothing
+    written; another request that saved the dossier first raises Conflict."""
+    instance = _instance(dossier)
     try:
+        advance = step(instance)
+    except FormInvalid as err:
+        raise DossierError(422, "invalid_data", "the form has errors", err.errors) from None
+    except EngineError as err:
+        raise DossierError(409, err.code, err.message("en")) from None
+    try:  # any flush from here on may find that another request advanced the dossier first
+        if before_save is not None:
+            before_save()
         dossier.state = engine().serialize(instance)
-        _apply(dossier, instance, advance, actor_id=None, now=now)
-        call.state, call.applied_at = "applied", now
-        record("dossier.connector_answered", actor_id=None, dossier_id=dossier.id, object_type="dossier",
-               object_id=dossier.code, connector=call.connector, element=call.element_id,
-               outcome=call.error_reason or "ok", attempts=call.attempts, status=dossier.status)
-        db.session.flush()
+        _record_advance(dossier, instance, advance, actor_id=actor_id, now=now, event=event)
     except StaleDataError:
         db.session.rollback()
         raise Conflict() from None
-    return True
+    return advance
+
+
+def _record_advance(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: int | None,
+                    now: datetime, event: tuple[str, dict[str, Any]]) -> None:
+    name, params = event
+    _apply(dossier, instance, advance, actor_id=actor_id, now=now)
+    params = {"object_type": "dossier", "object_id": dossier.code, **params}
+    record(name, actor_id=actor_id, dossier_id=dossier.id, **params, status=dossier.status)
+    db.session.flush()
 
 
 def _work_item_for(principal: Principal, item_id: int) -> WorkItem:
