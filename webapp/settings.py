@@ -3,8 +3,9 @@
 MOTCUA_DATABASE_URL       SQLAlchemy URL. Default: SQLite file ``motcua.db`` in MOTCUA_DATA_DIR
                           (no server needed). PostgreSQL: postgresql+psycopg://user:pw@host/db
 MOTCUA_DATA_DIR           where the SQLite file, uploads and generated PDFs go. Default: ./instance
+                          (in a checkout: the repository's instance/)
 MOTCUA_LIBRARY            folder holding bpmn/ and forms/ loaded by `motcua procedures load`.
-                          Default: the repository root
+                          Default: the repository root (installed from a wheel: the library it carries)
 MOTCUA_PROVINCE           this deployment's province code: its overlays in overlays/<code>/ (fees,
                           deadlines, components, units it changes) apply to the library. Default: none
 MOTCUA_PROVINCE_NAME      the province as printed at the top left of the desk forms (PDF), e.g. "UBND TỈNH NINH BÌNH".
@@ -100,6 +101,7 @@ MOTCUA_HTTP_CLIENT_KEY    PEM private key of that certificate (unencrypted; need
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +112,19 @@ from engine.messaging import SmtpSettings
 from webapp.secret_key import how_to_fix, key_problem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _library_root() -> Path:
+    """The folder holding bpmn/, forms/, overlays/ and migrations/. An installed wheel carries them
+    as package data in webapp/_library/ (copied there by setup.py's build step); a checkout (an
+    editable install) has them at the repository root, next to webapp/. Wheels install unzipped,
+    so the package's resources are plain files with a path."""
+    shipped = Path(str(importlib.resources.files("webapp") / "_library"))
+    return shipped if shipped.is_dir() else REPO_ROOT
+
+
+LIBRARY_ROOT = _library_root()
+INSTALLED = LIBRARY_ROOT != REPO_ROOT  # from a wheel, not from a checkout
 DEFAULT_CODE_FORMAT = "{unit}-{date:%Y%m%d}-{seq:07d}"
 
 
@@ -151,7 +166,7 @@ class Settings:
     deadline_warn_days: int = 1
     deadline_scan_seconds: float = 600.0
     quality_refresh_seconds: float = 3600.0  # how often beat recomputes this month's service-quality index
-    migrations_dir: Path = REPO_ROOT / "migrations"
+    migrations_dir: Path = LIBRARY_ROOT / "migrations"
     smtp: SmtpSettings = SmtpSettings()
     demo_mailbox: bool = True
     signing_dir: Path | None = None
@@ -171,7 +186,7 @@ class Settings:
         return cls(
             database_url=env.get("MOTCUA_DATABASE_URL") or None,
             data_dir=data_dir_from(env),
-            library=Path(env.get("MOTCUA_LIBRARY") or REPO_ROOT),
+            library=Path(env.get("MOTCUA_LIBRARY") or LIBRARY_ROOT),
             secret_key=env.get("MOTCUA_SECRET_KEY") or "",  # no default: __post_init__ refuses it
             dossier_code_format=env.get("MOTCUA_DOSSIER_CODE") or DEFAULT_CODE_FORMAT,
             max_upload_mb=int(env.get("MOTCUA_MAX_UPLOAD_MB") or 25),
@@ -264,7 +279,8 @@ class Settings:
 
 
 def data_dir_from(env: dict[str, str]) -> Path:
-    return Path(env.get("MOTCUA_DATA_DIR") or REPO_ROOT / "instance").resolve()
+    default = Path("instance") if INSTALLED else REPO_ROOT / "instance"  # installed: ./instance, as documented
+    return Path(env.get("MOTCUA_DATA_DIR") or default).resolve()
 
 
 def _flag(value: str | None, *, default: bool) -> bool:
