@@ -52,6 +52,7 @@ def tick_ms(waiting: int, rounds: int) -> float:
                 db.session.commit()
                 started = time.perf_counter()
                 claimed = timers.claim_due(limit=DUE)
+                db.session.commit()  # the beat job commits the claims with their jobs
                 best = min(best, (time.perf_counter() - started) * 1000)
                 assert len(claimed) == DUE
             db.engine.dispose()

@@ -16,6 +16,7 @@ from tests.webapp.conftest import Api
 from tests.webapp.test_workspace import _csrf, _login
 from webapp.accounts.models import Account
 from webapp.audit.models import AuditEntry
+from webapp.deadlines import jobs as deadline_jobs
 from webapp.deadlines import service as deadlines
 from webapp.deadlines.models import APPROACHING, OVERDUE, DeadlineAlert
 from webapp.dossiers.models import Dossier
@@ -53,8 +54,8 @@ def test_officers_are_alerted_once_per_dossier_and_threshold(api: Api, app: Flas
     late = _dossier_due(api, app, MONDAY_9AM - timedelta(hours=1))  # due an hour ago, nobody claimed it
     _dossier_due(api, app, MONDAY_9AM + timedelta(days=7))  # next week: not yet
     with app.app_context():
-        first = deadlines.scan(now=MONDAY_9AM)
-        again = deadlines.scan(now=MONDAY_9AM)  # the next beat tick, or a second beat
+        first = deadline_jobs.scan(now=MONDAY_9AM)
+        again = deadline_jobs.scan(now=MONDAY_9AM)  # the next beat tick, or a second beat
     assert (first.dossiers, first.alerts) == (2, 3)
     assert (again.dossiers, again.alerts) == (0, 0)
     # The officer holding the step and the unit's leader; the leader alone when nobody holds it.
@@ -73,7 +74,7 @@ def test_approaching_means_within_the_working_days_configured(api: Api, app: Fla
     _dossier_due(api, app, tuesday_noon)
     with app.app_context():
         assert deadlines.horizon(friday_4pm) >= monday_noon
-        assert deadlines.scan(now=friday_4pm).dossiers == 1  # the weekend does not count
+        assert deadline_jobs.scan(now=friday_4pm).dossiers == 1  # the weekend does not count
     assert [a[0] for a in _alerts(app)] == [code]
 
 
@@ -84,14 +85,14 @@ def test_a_paused_or_finished_dossier_is_neither_alerted_nor_overdue(api: Api, a
         dossier.status = 5  # the citizen is supplementing: the legal clock is paused
         db.session.commit()
         assert deadlines.count_overdue(now=MONDAY_9AM) == 0
-        assert deadlines.scan(now=MONDAY_9AM).alerts == 0
+        assert deadline_jobs.scan(now=MONDAY_9AM).alerts == 0
 
 
 def test_the_worklist_shows_alerts_and_overdue_dossiers_with_the_apology_link(
         api: Api, app: Flask, client: FlaskClient) -> None:
     late = _dossier_due(api, app, now_vn() - timedelta(days=2))
     with app.app_context():
-        deadlines.scan(now=now_vn())
+        deadline_jobs.scan(now=now_vn())
     _login(client, "lanhdao")
     page = client.get("/can-bo/")
     text = " ".join(page.get_data(as_text=True).split())

@@ -29,8 +29,8 @@ from tests.webapp.conftest import Api
 from webapp.accounts.models import Account
 from webapp.extensions import db
 from webapp.notifications import sink, templates
+from webapp.notifications.jobs import status_changed
 from webapp.notifications.models import Notification
-from webapp.notifications.service import status_changed
 from webapp.outbox.models import OutboxMessage
 
 SAMPLES = DATA / "samples" / "khai-sinh"

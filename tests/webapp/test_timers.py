@@ -18,6 +18,7 @@ from webapp.dossiers import jobs as timer_jobs
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.outbox.models import OutboxMessage
+from webapp.timers import jobs as timer_beat
 from webapp.timers import service as timers
 from webapp.timers.models import TimerDue
 
@@ -58,7 +59,7 @@ def test_a_timer_not_due_is_neither_claimed_nor_fired(api: Api, app: Flask, hen_
     dossier = submit_waiting_until(api, datetime.now(UTC) + timedelta(hours=1))
     dossier_id, _ = _dossier(app, dossier["code"])
     with app.app_context():
-        assert timers.claim_due() == []
+        assert timer_beat.claim_due() == []
         assert timer_jobs.fire(dossier_id=dossier_id) is False
     assert _dossier(app, dossier["code"])[1] == 4
     assert ready_elements(app, dossier_id) == []
@@ -71,8 +72,8 @@ def test_a_due_timer_fires_once_and_the_process_moves_on(api: Api, app: Flask, h
     dossier_id, _ = _dossier(app, dossier["code"])
     _wait_until(fire_at)
     with app.app_context():
-        assert timers.claim_due() == [dossier_id]
-        assert timers.claim_due() == []  # claimed: a second beat gets nothing
+        assert timer_beat.claim_due() == [dossier_id]
+        assert timer_beat.claim_due() == []  # claimed: a second beat gets nothing
         job = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.job == timers.FIRE_JOB))
         assert job is not None and job.payload == {"dossier_id": dossier_id}
         assert timer_jobs.fire(dossier_id=dossier_id) is True
@@ -90,9 +91,9 @@ def test_a_claim_whose_job_never_ended_is_taken_again(api: Api, app: Flask, hen_
     _wait_until(fire_at)
     lease = app.config["MOTCUA_SETTINGS"].timer_lease_seconds
     with app.app_context():
-        assert timers.claim_due() == [dossier_id]
+        assert timer_beat.claim_due() == [dossier_id]
         later = datetime.now(UTC) + timedelta(seconds=lease + 1)
-        assert timers.claim_due(now=later) == [dossier_id]
+        assert timer_beat.claim_due(now=later) == [dossier_id]
         assert timers.get(dossier_id=dossier_id).claims == 2
 
 
@@ -106,7 +107,7 @@ def test_due_times_survive_a_restart(api: Api, app: Flask, hen_gio: None) -> Non
         _wait_until(fire_at)
         with restarted.app_context():
             assert db.session.scalar(sa.select(TimerDue.dossier_id)) == dossier_id
-            assert timers.claim_due() == [dossier_id]
+            assert timer_beat.claim_due() == [dossier_id]
             assert timer_jobs.fire(dossier_id=dossier_id) is True
     finally:
         with restarted.app_context():

@@ -64,7 +64,7 @@ def _not_alerted(kind: str) -> sa.ColumnElement[bool]:
 
 def scan(*, now: datetime, limit: int = 500) -> ScanResult:
     """Alert once per dossier, officer, threshold and due date; safe to run from several beats
-    at once (the unique key turns a duplicate into a skipped row). Commits."""
+    at once (the unique key turns a duplicate into a skipped row). The caller commits."""
     edge = horizon(now)
     found = [(kind, row) for kind, where in (
         (OVERDUE, Dossier.due_at < now),
@@ -88,7 +88,7 @@ def scan(*, now: datetime, limit: int = 500) -> ScanResult:
             alerts += written
             record("dossier.deadline_alert", actor_id=None, dossier_id=dossier_id, object_type="dossier",
                    object_id=code, kind=kind, officers=written)
-    db.session.commit()
+    db.session.flush()
     return ScanResult(dossiers=dossiers, alerts=alerts)
 
 

@@ -62,18 +62,19 @@ def addresses(dossier: Dossier) -> dict[str, str | None]:
     return found
 
 
-def status_changed(*, outbox_id: int, dossier_id: int, status: int) -> list[Notification]:
+def status_changed(*, outbox_id: int, dossier_id: int, status: int) -> tuple[list[Notification], Exception | None]:
     """Send the citizen the news of ``status`` once per channel, however often this runs.
 
-    Every channel is tried; one that fails for good is marked failed, and if any failed in a
-    way worth retrying the job raises after saving the others, so only that one is retried."""
+    Every channel is tried; one that fails for good is marked failed. Returns the channels and,
+    when one failed in a way worth retrying, its error: the job commits the others, then raises it,
+    so only that one is retried."""
     # Only what the outbox really asked for: a stray or replayed message is ignored.
     asked = db.session.get(OutboxMessage, outbox_id)
     if asked is None or asked.payload != {"dossier_id": dossier_id, "status": status}:
-        return []
+        return [], None
     dossier = db.session.get(Dossier, dossier_id)
     if dossier is None or status not in templates().notify:
-        return []
+        return [], None
     texts = bodies(dossier, status)
     done, retry = [], None
     for channel, address in addresses(dossier).items():
@@ -87,10 +88,7 @@ def status_changed(*, outbox_id: int, dossier_id: int, status: int) -> list[Noti
         if note.state == "pending":
             retry = _deliver(note, address) or retry
         done.append(note)
-    db.session.commit()
-    if retry is not None:
-        raise retry  # the job's retry policy takes over; sent channels are not sent again
-    return done
+    return done, retry
 
 
 def _deliver(note: Notification, address: str | None) -> ConnectorError | None:

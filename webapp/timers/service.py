@@ -53,7 +53,8 @@ def claim_due(*, limit: int = 100, now: datetime | None = None) -> list[int]:
     One UPDATE ... RETURNING whose WHERE holds the claim condition: on SQLite the write lock
     makes it atomic; on PostgreSQL the candidates are locked with SKIP LOCKED and the condition
     is checked again on the locked rows, so concurrent beats split the work instead of sharing it.
-    The claim and the jobs commit together; a claim whose job never ends runs out and is taken again."""
+    The claim and the jobs commit together (the caller commits); a claim whose job never ends runs
+    out and is taken again."""
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["MOTCUA_SETTINGS"].timer_lease_seconds)
     candidates = sa.select(TimerDue.id).where(_claimable(now)).order_by(TimerDue.due_at).limit(limit)
@@ -68,7 +69,6 @@ def claim_due(*, limit: int = 100, now: datetime | None = None) -> list[int]:
     ).scalars().all()
     for dossier_id in claimed:
         jobs.enqueue(FIRE_JOB, dossier_id=dossier_id)
-    db.session.commit()
     return list(claimed)
 
 
