@@ -13,6 +13,7 @@ from webapp.accounts import service as accounts
 from webapp.accounts.models import Account
 from webapp.accounts.passwords import needs_rehash, scheme_of, upgrade, verify_password
 from webapp.accounts.service import Principal
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 
@@ -27,7 +28,7 @@ def authenticate(username: str, password: str) -> Account | None:
         return None
     if needs_rehash(stored):  # an older scheme: replace it now that the password is known (the caller commits)
         account.password_hash = upgrade(password)
-        record("officer.password_rehashed", actor_id=account.id, object_type="account", object_id=account.id,
+        record(Event.OFFICER_PASSWORD_REHASHED, actor_id=account.id, object_type="account", object_id=account.id,
                previous=scheme_of(stored), scheme=scheme_of(account.password_hash))
     return account
 

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Account
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.secret_key import PUBLIC_VALUES
@@ -228,7 +229,7 @@ def callback() -> ResponseReturnValue:
     if account is None or account.kind != "citizen" or not account.active:
         db.session.rollback()
         return _failure("not_allowed", target)
-    record("citizen.logged_in", actor_id=account.id, object_type="account", object_id=account.id,
+    record(Event.CITIZEN_LOGGED_IN, actor_id=account.id, object_type="account", object_id=account.id,
            method="oidc", account_created=created)
     db.session.commit()
     session.clear()  # nothing from before the login survives (pending states, old ids)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, RoleAssignment
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.deadlines.models import APPROACHING, OVERDUE, DeadlineAlert
 from webapp.dossiers.models import Dossier, WorkItem
@@ -86,7 +87,7 @@ def scan(*, now: datetime, limit: int = 500) -> ScanResult:
         if written:
             dossiers += 1
             alerts += written
-            record("dossier.deadline_alert", actor_id=None, dossier_id=dossier_id, object_type="dossier",
+            record(Event.DOSSIER_DEADLINE_ALERT, actor_id=None, dossier_id=dossier_id, object_type="dossier",
                    object_id=code, kind=kind, officers=written)
     db.session.flush()
     return ScanResult(dossiers=dossiers, alerts=alerts)
@@ -126,7 +127,7 @@ def mark_read(*, account_id: int, alert_id: int, now: datetime) -> bool:
     if alert is None or alert.account_id != account_id or alert.read_at is not None:
         return False
     alert.read_at = now
-    record("deadline_alert.read", actor_id=account_id, dossier_id=alert.dossier_id, object_type="deadline_alert",
+    record(Event.DEADLINE_ALERT_READ, actor_id=account_id, dossier_id=alert.dossier_id, object_type="deadline_alert",
            object_id=alert.id)
     db.session.flush()
     return True

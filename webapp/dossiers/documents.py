@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Document, Dossier
 from webapp.dossiers.service import DossierError
@@ -80,7 +81,7 @@ def attach_stored(dossier: Dossier, *, component: str, filename: str, content_ty
                         uploaded_by_id=actor_id)
     db.session.add(document)
     db.session.flush()
-    record("document.uploaded", actor_id=actor_id, dossier_id=dossier.id, object_type="document",
+    record(Event.DOCUMENT_UPLOADED, actor_id=actor_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id, component=component, size=size, sha256=sha256)
     return document
 

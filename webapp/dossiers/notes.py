@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from webapp.accounts.models import Account
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier, DossierNote
 from webapp.extensions import db
@@ -24,6 +25,6 @@ def add_note(dossier: Dossier, *, author_id: int, text: str) -> DossierNote:
     note = DossierNote(dossier_id=dossier.id, author_id=author_id, text=text)
     db.session.add(note)
     db.session.flush()
-    record("dossier.note_added", actor_id=author_id, dossier_id=dossier.id, object_type="dossier_note",
+    record(Event.DOSSIER_NOTE_ADDED, actor_id=author_id, dossier_id=dossier.id, object_type="dossier_note",
            object_id=note.id, length=len(text))
     return note

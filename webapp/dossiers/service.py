@@ -25,6 +25,7 @@ from engine.runtime import VN_TZ, Advance, EngineError, Instance
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, RoleAssignment, Unit
 from webapp.accounts.service import Principal
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.codes import next_code
 from webapp.dossiers.models import CHANNELS, ConnectorCallRecord, Dossier, StepRecord, SupplementPause, WorkItem
@@ -111,7 +112,7 @@ def submit(principal: Principal, sub: Submission, *, idempotency_key: str | None
         db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind="submitted", element_id=None,
                                   name=None, lane=None, status=None, actor_id=principal.account_id))
         _record_advance(dossier, instance, advance, actor_id=principal.account_id, now=now,
-                        event=("dossier.submitted", {"procedure": sub.procedure, "version": version.number,
+                        event=(Event.DOSSIER_SUBMITTED, {"procedure": sub.procedure, "version": version.number,
                                                      "channel": sub.channel}))
     except IntegrityError:
         db.session.rollback()
@@ -270,7 +271,7 @@ def claim(principal: Principal, item_id: int) -> WorkItem:
     if changed != 1:
         db.session.rollback()
         raise DossierError(409, "claimed", "another officer has claimed this step")
-    record("work_item.claimed", actor_id=principal.account_id, dossier_id=item.dossier_id,
+    record(Event.WORK_ITEM_CLAIMED, actor_id=principal.account_id, dossier_id=item.dossier_id,
            object_type="work_item", object_id=item.id, element=item.element_id)
     db.session.flush()
     db.session.refresh(item)
@@ -283,7 +284,7 @@ def release(principal: Principal, item_id: int) -> WorkItem:
         raise DossierError(409, "not_claimed", "this step is not claimed by you")
     item.claimed_by_id = None
     item.claimed_at = None
-    record("work_item.released", actor_id=principal.account_id, dossier_id=item.dossier_id,
+    record(Event.WORK_ITEM_RELEASED, actor_id=principal.account_id, dossier_id=item.dossier_id,
            object_type="work_item", object_id=item.id)
     db.session.flush()
     return item
@@ -321,7 +322,7 @@ def reassign(principal: Principal, item_id: int, to_account_id: int) -> WorkItem
     previous = item.claimed_by_id
     item.claimed_by_id = to_account_id
     item.claimed_at = now_vn()
-    record("work_item.reassigned", actor_id=principal.account_id, dossier_id=item.dossier_id,
+    record(Event.WORK_ITEM_REASSIGNED, actor_id=principal.account_id, dossier_id=item.dossier_id,
            object_type="work_item", object_id=item.id, to=to_account_id, previous=previous)
     db.session.flush()
     return item
@@ -348,7 +349,7 @@ def complete(principal: Principal, item_id: int, data: dict[str, Any], *, now: d
     try:
         advance_dossier(dossier, lambda instance: engine().complete(instance, item.task_id, data, now=now, lang=lang),
                         actor_id=principal.account_id, now=now, before_save=done,
-                        event=("work_item.completed", {"object_type": "work_item", "object_id": item.id,
+                        event=(Event.WORK_ITEM_COMPLETED, {"object_type": "work_item", "object_id": item.id,
                                                        "element": item.element_id}))
     except Conflict:
         raise
@@ -363,7 +364,7 @@ def deliver_message(dossier: Dossier, name: str, payload: dict[str, Any], *, act
     """Deliver a BPMN message the dossier's process waits for (a fee paid, another agency's answer)."""
     now = now or now_vn()
     advance_dossier(dossier, lambda instance: engine().deliver_message(instance, name, payload, now=now),
-                    actor_id=actor_id, now=now, event=("dossier.message_delivered", {"message": name}))
+                    actor_id=actor_id, now=now, event=(Event.DOSSIER_MESSAGE_DELIVERED, {"message": name}))
     return dossier
 
 
@@ -380,7 +381,7 @@ def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> bool:
         return False
     try:
         advance_dossier(dossier, lambda instance: engine().refresh_timers(instance, now=now), actor_id=None,
-                        now=now, event=("dossier.timer_fired", {}))
+                        now=now, event=(Event.DOSSIER_TIMER_FIRED, {}))
     except Conflict:
         raise
     except DossierError:  # a failed instance fires nothing until an officer repairs it
@@ -406,7 +407,7 @@ def finish_connector_call(dossier: Dossier, call: ConnectorCallRecord, *, now: d
         advance_dossier(dossier, lambda instance: engine().finish_call(
             instance, call.task_id, result=call.result, error=error, attempts=call.attempts, now=now),
             actor_id=None, now=now, before_save=applied,
-            event=("dossier.connector_answered", {"connector": call.connector, "element": call.element_id,
+            event=(Event.DOSSIER_CONNECTOR_ANSWERED, {"connector": call.connector, "element": call.element_id,
                                                   "outcome": call.error_reason or "ok", "attempts": call.attempts}))
     except Conflict:
         raise
@@ -426,7 +427,7 @@ def _instance(dossier: Dossier) -> Instance:
 
 
 def advance_dossier(dossier: Dossier, step: Step, *, actor_id: int | None, now: datetime,
-                    event: tuple[str, dict[str, Any]], before_save: Callable[[], None] | None = None) -> Advance:
+                    event: tuple[Event, dict[str, Any]], before_save: Callable[[], None] | None = None) -> Advance:
     """Load the dossier's instance, run ``step`` on it (complete a task, deliver a message, fire
     timers, hand over a connector's answer), then save the new state under the optimistic lock,
     apply what happened (statuses, steps, timers, calls) and audit ``event``. The caller commits.
@@ -452,7 +453,7 @@ def advance_dossier(dossier: Dossier, step: Step, *, actor_id: int | None, now: 
 
 
 def _record_advance(dossier: Dossier, instance: Instance, advance: Advance, *, actor_id: int | None,
-                    now: datetime, event: tuple[str, dict[str, Any]]) -> None:
+                    now: datetime, event: tuple[Event, dict[str, Any]]) -> None:
     name, params = event
     _apply(dossier, instance, advance, actor_id=actor_id, now=now)
     params = {"object_type": "dossier", "object_id": dossier.code, **params}

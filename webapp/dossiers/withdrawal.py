@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.statuses import DossierStatus
 from webapp.accounts.service import Principal
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
 from webapp.dossiers.service import Conflict, DossierError, now_vn, set_status
@@ -46,7 +47,7 @@ def request(*, account_id: int, dossier: Dossier, reason: str, now: datetime | N
         assert latest is not None
         latest.data = {"ly_do": reason}
         # The audit entry says that it happened, never the citizen's words.
-        record("dossier.withdrawal_requested", actor_id=account_id, dossier_id=dossier.id, object_type="dossier",
+        record(Event.DOSSIER_WITHDRAWAL_REQUESTED, actor_id=account_id, dossier_id=dossier.id, object_type="dossier",
                object_id=dossier.code)
         db.session.flush()
     except StaleDataError:
@@ -120,7 +121,7 @@ def decide(principal: Principal, dossier: Dossier, *, accept: bool, note: str = 
             StepRecord.dossier_id == dossier.id, StepRecord.kind == "status").order_by(StepRecord.id.desc()).limit(1))
         assert latest is not None
         latest.data = {"quyet_dinh_rut_ho_so": "chap_nhan" if accept else "khong_chap_nhan", "ghi_chu": note}
-        record("dossier.withdrawal_decided", actor_id=principal.account_id, dossier_id=dossier.id,
+        record(Event.DOSSIER_WITHDRAWAL_DECIDED, actor_id=principal.account_id, dossier_id=dossier.id,
                object_type="dossier", object_id=dossier.code, accepted=accept)
         db.session.flush()
     except StaleDataError:

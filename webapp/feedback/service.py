@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from engine.statuses import DossierStatus
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
@@ -65,7 +66,7 @@ def rate(*, account_id: int, dossier: Dossier, score: int, comment: str) -> Rati
             rating = get(dossier_id=dossier.id)
             assert rating is not None
     rating.score, rating.comment, rating.account_id = score, comment or None, account_id
-    record("dossier.rated", actor_id=account_id, dossier_id=dossier.id, object_type="dossier",
+    record(Event.DOSSIER_RATED, actor_id=account_id, dossier_id=dossier.id, object_type="dossier",
            object_id=dossier.code, score=score)
     db.session.flush()
     return rating

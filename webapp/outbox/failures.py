@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.models import utcnow
@@ -80,7 +81,7 @@ def retry(*, failed_id: int, actor_id: int) -> FailedJob:
     outbox.dispatched_at = outbox.lease_until = outbox.failed_at = None
     outbox.dispatches = 0
     failed.state, failed.retried_at, failed.retried_by_id = "retried", utcnow(), actor_id
-    record("job.retried", actor_id=actor_id, object_type="failed_job", object_id=failed.id, job=failed.job,
+    record(Event.JOB_RETRIED, actor_id=actor_id, object_type="failed_job", object_id=failed.id, job=failed.job,
            outbox_id=failed.outbox_id)
     db.session.flush()
     return failed

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.payments import PaymentRejected, PaymentResult
 from webapp.accounts.service import Principal
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Dossier, StepRecord
@@ -97,7 +98,7 @@ def request(principal: Principal, dossier: Dossier, due: Due, *, now: datetime) 
         if existing is None or existing.state == "paid":
             raise PaymentError(409, "already_paid", "this fee has been paid") from None
         return existing
-    record("payment.requested", actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
+    record(Event.PAYMENT_REQUESTED, actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
            object_id=payment.txn_ref, amount=payment.amount, fee=payment.fee_key)
     db.session.flush()
     return payment
@@ -130,14 +131,14 @@ def confirm(result: PaymentResult, *, now: datetime) -> str:
             return "already_confirmed"
         if not result.paid:
             return "already_closed"
-        record("payment.needs_refund", **audit)  # money for an attempt that was already settled
+        record(Event.PAYMENT_NEEDS_REFUND, **audit)  # money for an attempt that was already settled
         db.session.flush()
         return "duplicate" if payment.state == "paid" else "closed"
     if not result.paid:
-        record("payment.failed", outcome=result.result, **audit)
+        record(Event.PAYMENT_FAILED, outcome=result.result, **audit)
         db.session.flush()
         return "failed"
-    record("payment.confirmed", **audit)
+    record(Event.PAYMENT_CONFIRMED, **audit)
     return _apply(payment, now)
 
 
@@ -157,7 +158,7 @@ def record_at_desk(principal: Principal, dossier: Dossier, due: Due, *, receipt_
         if now - existing.created_at < STALE_ONLINE_ATTEMPT:
             raise PaymentError(409, "online_in_progress", "an online payment was started a moment ago")
         existing.state, existing.outcome, existing.failed_at = "failed", "expired", now
-        record("payment.failed", actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
+        record(Event.PAYMENT_FAILED, actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
                object_id=existing.txn_ref, outcome="expired")
         db.session.flush()
     payment = Payment(dossier_id=dossier.id, due_task_id=due.task_id, element_id=due.element_id,
@@ -170,7 +171,7 @@ def record_at_desk(principal: Principal, dossier: Dossier, due: Due, *, receipt_
     except IntegrityError:  # an online payment or another desk officer got there first
         db.session.rollback()
         raise PaymentError(409, "already_paid", "this fee has been paid") from None
-    record("payment.recorded_at_desk", actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
+    record(Event.PAYMENT_RECORDED_AT_DESK, actor_id=principal.account_id, dossier_id=dossier.id, object_type="payment",
            object_id=payment.txn_ref, amount=payment.amount, fee=payment.fee_key, receipt=receipt_number)
     _apply(payment, now)
     return payment
@@ -182,7 +183,7 @@ def _apply(payment: Payment, now: datetime) -> str:
     assert dossier is not None
     due = due_for(dossier)
     if due is None or due.task_id != payment.due_task_id:
-        record("payment.not_applied", actor_id=None, dossier_id=dossier.id, object_type="payment",
+        record(Event.PAYMENT_NOT_APPLIED, actor_id=None, dossier_id=dossier.id, object_type="payment",
                object_id=payment.txn_ref, status=dossier.status)
         db.session.flush()
         return "paid_not_applied"

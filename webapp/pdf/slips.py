@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
@@ -153,7 +154,7 @@ def download(form: str, context: Mapping[str, Any], *, file_name: str, actor_id:
     except templates.TemplateError as err:
         log.error("desk form %s cannot be rendered: %s", form, err)  # names a file and a key, no personal data
         return render_template("pdf_error.html", form=form, message=str(err)), 500
-    record("slip.pdf_downloaded", actor_id=actor_id, dossier_id=dossier.id if dossier else None,
+    record(Event.SLIP_PDF_DOWNLOADED, actor_id=actor_id, dossier_id=dossier.id if dossier else None,
            object_type="dossier" if dossier else "register", object_id=dossier.code if dossier else None,
            form=form, **detail)
     db.session.commit()

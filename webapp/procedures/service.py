@@ -14,6 +14,7 @@ from engine.explore import explore
 from engine.package import PackageSource, read_library
 from engine.problems import PackageInvalid, Problem
 from engine.runtime import Engine
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.models import utcnow
@@ -52,7 +53,7 @@ def store_package(source: PackageSource, *, actor_id: int | None) -> tuple[Proce
                                files=files, meta=compiled.metadata, created_by_id=actor_id)
     db.session.add(version)
     db.session.flush()
-    record("procedure.version_stored", actor_id=actor_id, object_type="procedure_version", object_id=version.id,
+    record(Event.PROCEDURE_VERSION_STORED, actor_id=actor_id, object_type="procedure_version", object_id=version.id,
            slug=source.slug, number=number, content_hash=source.content_hash)
     return version, True
 
@@ -68,7 +69,7 @@ def publish(slug: str, number: int, *, actor_id: int | None, explore_paths: bool
     version.published = True
     version.published_at = version.published_at or utcnow()
     procedure.published_version_id = version.id
-    record("procedure.published", actor_id=actor_id, object_type="procedure_version", object_id=version.id,
+    record(Event.PROCEDURE_PUBLISHED, actor_id=actor_id, object_type="procedure_version", object_id=version.id,
            slug=slug, number=number)
     return version
 

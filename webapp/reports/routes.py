@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from webapp.accounts.officer_auth import current_officer, officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.outbox import service as jobs
@@ -74,7 +75,7 @@ def recompute() -> ResponseReturnValue:
     if not _computing(month.period):  # a second click while it runs adds nothing
         message = jobs.enqueue(COMPUTE_JOB, period=month.period)
         db.session.flush()
-        record("quality.recompute_requested", actor_id=actor_id, object_type="outbox", object_id=message.id,
+        record(Event.QUALITY_RECOMPUTE_REQUESTED, actor_id=actor_id, object_type="outbox", object_id=message.id,
                period=month.period)
         db.session.commit()
     flash("Đang tính lại chỉ số; tải lại trang sau ít giây để xem số mới.", "info")

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from webapp.accounts import service as accounts
 from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.accounts.oidc import current_citizen
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers import service as dossiers
 from webapp.dossiers.models import Document, Dossier
@@ -47,7 +48,7 @@ def citizen_download(code: str) -> ResponseReturnValue:
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
     document = _ready_result(dossier, accounts.principal_for(citizen))
     assert dossier is not None
-    record("dossier.result_downloaded", actor_id=citizen.id, dossier_id=dossier.id, object_type="document",
+    record(Event.DOSSIER_RESULT_DOWNLOADED, actor_id=citizen.id, dossier_id=dossier.id, object_type="document",
            object_id=document.id)
     db.session.commit()
     return _send(document)
@@ -60,7 +61,7 @@ def officer_download(code: str) -> ResponseReturnValue:
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
     document = _ready_result(dossier, officer)
     assert dossier is not None and officer is not None
-    record("dossier.result_downloaded", actor_id=officer.account_id, dossier_id=dossier.id, object_type="document",
+    record(Event.DOSSIER_RESULT_DOWNLOADED, actor_id=officer.account_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id)
     db.session.commit()
     return _send(document)

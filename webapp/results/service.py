@@ -18,6 +18,7 @@ from flask import current_app
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.documents import put_blob, read_bytes
 from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
@@ -75,7 +76,7 @@ def issue(*, dossier_id: int, now: datetime | None = None) -> Document | None:
                         uploaded_by_id=approval.approver_id, uploaded_at=now)
     db.session.add(document)
     db.session.flush()
-    record("dossier.result_signed", actor_id=approval.approver_id, dossier_id=dossier.id, object_type="document",
+    record(Event.DOSSIER_RESULT_SIGNED, actor_id=approval.approver_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id, unit=approval.unit.code, sha256=digest, number=content.number,
            certificate_serial=signer.serial)
     jobs.enqueue("result.store", dossier_id=dossier.id, document_id=document.id)  # into the citizen's data store

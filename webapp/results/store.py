@@ -15,6 +15,7 @@ from flask import current_app
 
 from engine.connectors import ConnectorBpmnError, ConnectorError, call_with_policy
 from webapp.accounts.models import Account
+from webapp.audit.events import Event
 from webapp.audit.models import AuditEntry
 from webapp.audit.service import record
 from webapp.dossiers.documents import read_bytes, sniff
@@ -22,7 +23,7 @@ from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
 
 PUSH = "kho_du_lieu.luu_giay_to"
-STORED = "dossier.result_stored"
+STORED = Event.DOSSIER_RESULT_STORED
 RESULT_TYPE = "ket_qua"  # the document type code when the procedure has no national code
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.migration import Obstacle, migrate, obstacles
 from engine.runtime import Instance
 from webapp.accounts.officer_auth import officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Dossier, WorkItem
 from webapp.extensions import db
@@ -105,7 +106,7 @@ def move_dossier(code: str) -> ResponseReturnValue:
                                                                  WorkItem.state == "ready")):
             if item.task_id in names:
                 item.name = names[item.task_id].name
-        record("dossier.version_moved", actor_id=officer.account_id, dossier_id=dossier.id, object_type="dossier",
+        record(Event.DOSSIER_VERSION_MOVED, actor_id=officer.account_id, dossier_id=dossier.id, object_type="dossier",
                object_id=dossier.code, from_number=old_number, to_number=target.number)
         db.session.flush()
     except StaleDataError:

@@ -19,6 +19,7 @@ from engine import safe_parse
 from engine.problems import PackageInvalid
 from engine.safe_parse import InputTooDeep
 from webapp.accounts.officer_auth import officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.formui import render_form
@@ -185,7 +186,7 @@ def _save(version: ProcedureVersion, name: str, editor: Editor, actor_id: int) -
         db.session.rollback()
         editor.problems = [p.format(current_lang()) for p in err.problems]
         return None
-    record("studio.form_edited", actor_id=actor_id, object_type="procedure_version", object_id=stored.id,
+    record(Event.STUDIO_FORM_EDITED, actor_id=actor_id, object_type="procedure_version", object_id=stored.id,
            slug=version.procedure.slug, form=name, from_number=version.number, number=stored.number)
     db.session.commit()
     if created:

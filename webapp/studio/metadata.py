@@ -25,6 +25,7 @@ from engine.metadata import load_mapping, metadata_validator, schema_problems
 from engine.package import METADATA_NAMES
 from engine.problems import PackageInvalid
 from webapp.accounts.officer_auth import officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.formui import apply_array_action, array_action, error_summary, parse_form, render_form
@@ -96,7 +97,7 @@ def metadata_editor(slug: str, number: int) -> ResponseReturnValue:
             db.session.rollback()
             problems = [p.format(lang) for p in err.problems]
         else:
-            record("studio.metadata_edited", actor_id=officer.account_id, object_type="procedure_version",
+            record(Event.STUDIO_METADATA_EDITED, actor_id=officer.account_id, object_type="procedure_version",
                    object_id=stored.id, slug=slug, from_number=number, number=stored.number)
             db.session.commit()
             flash((f"Saved the procedure information as draft version {stored.number}." if lang == "en" else

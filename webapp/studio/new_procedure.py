@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from engine.package import PackageSource
 from engine.problems import PackageInvalid
 from webapp.accounts.officer_auth import officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.i18n import current_lang
@@ -117,7 +118,7 @@ def new_procedure() -> ResponseReturnValue:
                 db.session.rollback()
                 package_problems = [p.format(current_lang()) for p in err.problems]
             else:
-                record("studio.procedure_created", actor_id=officer.account_id, object_type="procedure_version",
+                record(Event.STUDIO_PROCEDURE_CREATED, actor_id=officer.account_id, object_type="procedure_version",
                        object_id=version.id, slug=answers["slug"])
                 db.session.commit()
                 flash(f"Đã tạo thủ tục {answers['slug']} (bản nháp phiên bản 1): sửa sơ đồ, biểu mẫu và thông tin, "

@@ -26,6 +26,7 @@ from engine.runtime import Engine, EngineError, Instance
 from engine.statuses import DossierStatus
 from webapp import formui
 from webapp.accounts.officer_auth import officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.i18n import current_lang
@@ -167,7 +168,7 @@ def test_run_start(slug: str, number: int) -> ResponseReturnValue:
                 _log_advance(run, advance, lang)
                 run["state"] = scratch_engine().serialize(instance)
                 _save_run(token, run)
-                record("studio.test_run_started", actor_id=officer.account_id, object_type="procedure_version",
+                record(Event.STUDIO_TEST_RUN_STARTED, actor_id=officer.account_id, object_type="procedure_version",
                        object_id=version.id, slug=slug, number=number)
                 db.session.commit()
                 return redirect(url_for("studio.test_run", token=token))

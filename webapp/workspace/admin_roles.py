@@ -14,6 +14,7 @@ from engine.roles import KNOWN_ROLES
 from webapp.accounts.models import SYSTEM_ROLES, Account, RoleAssignment, Unit
 from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.accounts.service import Principal
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.extensions import db
 from webapp.pagination import page_arg, page_count
@@ -93,7 +94,7 @@ def grant_role() -> ResponseReturnValue:
         RoleAssignment.account_id == account_id, RoleAssignment.unit_id == unit_id, RoleAssignment.role == role))
     if exists is None:
         db.session.add(RoleAssignment(account_id=account_id, unit_id=unit_id, role=role))
-        record("role.granted", actor_id=officer.account_id, object_type="account", object_id=account.username,
+        record(Event.ROLE_GRANTED, actor_id=officer.account_id, object_type="account", object_id=account.username,
                unit=units[unit_id].code, role=role)
         db.session.commit()
     flash(f"{account.username}: đã có vai trò {role} tại {units[unit_id].code}.", "info")
@@ -112,7 +113,7 @@ def revoke_role(assignment_id: int) -> ResponseReturnValue:
         flash("Không thể tự bỏ vai trò quản trị cuối cùng của mình.", "error")
         return redirect(request.referrer or url_for("workspace.roles_admin"))
     username = assignment.account.username
-    record("role.revoked", actor_id=officer.account_id, object_type="account", object_id=username,
+    record(Event.ROLE_REVOKED, actor_id=officer.account_id, object_type="account", object_id=username,
            unit=units[assignment.unit_id].code, role=assignment.role)
     db.session.delete(assignment)
     db.session.commit()

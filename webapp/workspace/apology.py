@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from engine.runtime import VN_TZ
 from webapp.accounts.models import Account, Unit
 from webapp.accounts.officer_auth import current_officer, officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
@@ -53,7 +54,7 @@ def apology(code: str) -> ResponseReturnValue:
             db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind=KIND, element_id=None,
                                       name="Thư xin lỗi và hẹn lại ngày trả kết quả", lane=None, status=None,
                                       actor_id=officer.account_id, data=form))
-            record("dossier.apology_issued", actor_id=officer.account_id, dossier_id=dossier.id,
+            record(Event.DOSSIER_APOLOGY_ISSUED, actor_id=officer.account_id, dossier_id=dossier.id,
                    object_type="dossier", object_id=dossier.code, new_date=form["ngay_hen_moi"])
             db.session.commit()
             flash("Đã ghi thư xin lỗi; in hoặc gửi cho người nộp.", "info")

@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 
 from webapp.accounts.officer_auth import current_officer, officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.documents import store_document
@@ -76,7 +77,7 @@ def view_document(document_id: int) -> ResponseReturnValue:
     path = Path(current_app.instance_path) / document.storage_key
     if not path.is_file():
         abort(404)
-    record("document.viewed", actor_id=officer.account_id, dossier_id=dossier.id, object_type="document",
+    record(Event.DOCUMENT_VIEWED, actor_id=officer.account_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id)
     db.session.commit()
     response = send_file(path, mimetype=document.content_type, download_name=document.filename,

@@ -13,6 +13,7 @@ from engine import forms
 from webapp import formui
 from webapp.accounts.models import Account, Unit
 from webapp.accounts.officer_auth import current_officer, officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier
@@ -84,7 +85,7 @@ def intake(slug: str) -> ResponseReturnValue:
                                            applicant_identity=applicant["identity_number"],
                                            applicant_name=applicant["name"] or None),
                         idempotency_key=f"desk-{nonce}", lang=lang)
-                    record("dossier.identity_checked", actor_id=current_officer().account_id, dossier_id=dossier.id,
+                    record(Event.DOSSIER_IDENTITY_CHECKED, actor_id=current_officer().account_id, dossier_id=dossier.id,
                            object_type="dossier", object_id=dossier.code, outcome=checked.outcome,
                            confirmed_by_officer=confirmed and checked.needs_confirmation)
                     db.session.commit()

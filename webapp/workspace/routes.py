@@ -10,6 +10,7 @@ from engine.statuses import Channel, DossierStatus
 from webapp import formui
 from webapp.accounts.models import Account
 from webapp.accounts.officer_auth import SESSION_KEY, authenticate, current_officer, officer_required
+from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.deadlines import service as deadlines
 from webapp.dossiers import service, withdrawal
@@ -43,7 +44,7 @@ def login() -> ResponseReturnValue:
         if account is not None:
             session.clear()  # a fresh session id on login
             session[SESSION_KEY] = account.id
-            record("officer.logged_in", actor_id=account.id)
+            record(Event.OFFICER_LOGGED_IN, actor_id=account.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         error = True
