@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.webapp.conftest import Api
+from tests.webapp.test_workspace import _login
 from webapp.audit.events import LABELS, Event, label
 from webapp.audit.service import record
 
@@ -40,7 +41,7 @@ def test_the_dossier_audit_page_shows_words(api: Api, client: FlaskClient) -> No
     assert status == 201
     step = dossier["current_steps"][0]["id"]
     assert api.post(f"/work-items/{step}/claim", "tiepnhan")[0] == 200
-    client.post("/can-bo/dang-nhap", data={"username": "tiepnhan", "password": "motcua-demo"})
+    assert _login(client, "tiepnhan")[0] == 302
     page = client.get(f"/can-bo/ho-so/{dossier['code']}/nhat-ky").get_data(as_text=True)
     assert "Nộp hồ sơ" in page and "Nhận xử lý bước" in page
     assert "work_item.claimed" not in page and "dossier.submitted" not in page
