@@ -5,13 +5,20 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint validate bench docs clean
+.PHONY: install run test lint validate bench docs clean lock
 
-$(BIN)/motcua: pyproject.toml
+# Dependencies come from requirements.lock (every version pinned, every file's hash checked), then
+# the project itself, editable, built by the locked setuptools (no download). `make lock` updates it.
+$(BIN)/motcua: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,docs]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+lock: $(BIN)/motcua  ## re-resolve requirements.lock after changing dependencies in pyproject.toml (keeps other pins)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra docs --universal --generate-hashes \
+	  --python-version 3.11 --quiet -o requirements.lock
 
 STUDIO_JS := webapp/studio_js
 STUDIO_BUNDLE := webapp/static/studio/modeler.js
@@ -30,8 +37,9 @@ install: $(BIN)/motcua $(STUDIO_BUNDLE)  ## also axe-core (package-lock.json) fo
 run: install  ## the product on its embedded default (SQLite, no server to install, demo data)
 	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
 
-test: install  ## lint, then every test
+test: install  ## lint, type-check the engine ([tool.mypy] in pyproject.toml), then every test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 MOTCUA_TEST_DATABASE_URL ?= postgresql+psycopg://motcua:motcua@127.0.0.1:5432/motcua_test

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-import re._constants as sre_c  # the standard library's regex parser, to write strings that match
-import re._parser as sre_parse
+import re._constants as sre_c  # type: ignore[import-not-found]  # the stdlib's regex parser (private: no stubs)
+import re._parser as sre_parse  # type: ignore[import-not-found]  # to write strings that match
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any

@@ -141,8 +141,8 @@ def cmd_play(args: argparse.Namespace) -> int:
                 _out(f"■ waiting for: {names} (no more data files for these steps)")
                 return 2
             file, data = samples[_form_stem(task.form.path)].popleft()  # type: ignore[union-attr]
-            due = f", hạn/due {task.due_at:%Y-%m-%d %H:%M}" if task.due_at else ""
-            _out(f"→ [{task.lane}] {task.name}{due} ← {file}")
+            due_text = f", hạn/due {task.due_at:%Y-%m-%d %H:%M}" if task.due_at else ""
+            _out(f"→ [{task.lane}] {task.name}{due_text} ← {file}")
             advance = engine.complete(instance, task.id, data, lang=args.lang)
             # Round-trip the state after every step, as the web service does.
             instance = engine.deserialize(procedure, engine.serialize(instance))

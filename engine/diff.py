@@ -137,7 +137,7 @@ def _deadline(old: Procedure, new: Procedure) -> list[Change]:
     if (a.get("amount"), a.get("unit")) == (b.get("amount"), b.get("unit")):
         return []
     units = {"working_days": ("ngày làm việc", "working days"), "working_hours": ("giờ làm việc", "working hours")}
-    unit_a, unit_b = units.get(a.get("unit"), ("", "")), units.get(b.get("unit"), ("", ""))
+    unit_a, unit_b = units.get(str(a.get("unit")), ("", "")), units.get(str(b.get("unit")), ("", ""))
     return [Change("changed", "deadline", "processing_time",
                    f"Thời hạn giải quyết: {a.get('amount')} {unit_a[0]} → {b.get('amount')} {unit_b[0]}.",
                    f"Processing time: {a.get('amount')} {unit_a[1]} → {b.get('amount')} {unit_b[1]}.")]

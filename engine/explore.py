@@ -114,8 +114,7 @@ class _Expressions:
                             self._constant(found, value)
 
     def _constant(self, path: tuple[str, ...], value: Any) -> None:
-        for bucket, key in ((self.constants, path[-1]), (self.path_constants, path)):
-            known = bucket.setdefault(key, [])  # type: ignore[attr-defined]
+        for known in (self.constants.setdefault(path[-1], []), self.path_constants.setdefault(path, [])):
             if value not in known:
                 known.append(value)
 
@@ -354,6 +353,7 @@ class Explorer:
         lanes = self.procedure.metadata.get("lanes") or {}
         routing = lanes.get(element.lane or "")
         params: dict[str, Any] = {"name": element.label, "lane": element.lane or "-"}
+        reason: tuple[str, dict[str, Any]]
         if not element.lane:
             reason = ("path_lane_missing", {})
         elif not isinstance(routing, dict):
@@ -412,11 +412,11 @@ class Explorer:
             for task in list(tree.tasks.values()):
                 if task.state != TaskState.WAITING:
                     continue
-                element = self.procedure.element(getattr(task.task_spec, "bpmn_id", None))
+                waiting = self.procedure.element(getattr(task.task_spec, "bpmn_id", None))
                 definition = getattr(task.task_spec, "event_definition", None)
-                if element is not None and element.message:
-                    payload = {"so_tien": due.amount} if due is not None and due.element_id == element.id else {}
-                    choices.append(_deliver(self, element.message, payload))
+                if waiting is not None and waiting.message:
+                    payload = {"so_tien": due.amount} if due is not None and due.element_id == waiting.id else {}
+                    choices.append(_deliver(self, waiting.message, payload))
                 elif isinstance(definition, TimerEventDefinition):
                     choices.append(_fire(self, str(task.id)))
         for call in self.engine.pending_calls(instance):

@@ -22,7 +22,7 @@ bounded (the limits are below and in the README):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -211,7 +211,7 @@ def _kw_unevaluated_properties(validator: Any, unevaluated: Any, instance: Any, 
 
 
 # Draft 2020-12 with every keyword that runs a regular expression moved to RE2.
-FormValidator = validators.extend(Draft202012Validator, {
+FormValidator = validators.extend(Draft202012Validator, {  # type: ignore[no-untyped-call]  # unannotated in the stubs
     "pattern": _kw_pattern,
     "patternProperties": _kw_pattern_properties,
     "additionalProperties": _kw_additional_properties,
@@ -320,7 +320,8 @@ def document_problems(path: str, schema: Any) -> list[tuple[str, dict[str, Any]]
     if safe_parse.too_deep(schema, MAX_SCHEMA_DEPTH):  # first: the meta-schema check below recurses
         return [("form_too_deep", {"name": name, "limit": MAX_SCHEMA_DEPTH})]
     try:
-        Draft202012Validator.check_schema(schema, format_checker=None)  # regexes: RE2, below
+        # regexes: RE2, below. None turns format checks off; types-jsonschema does not allow it.
+        Draft202012Validator.check_schema(schema, format_checker=None)  # type: ignore[arg-type]
     except SchemaError as err:
         where = "/".join(str(p) for p in err.absolute_path) or "(gốc)"
         return [("form_schema_invalid", {"name": name, "detail": f"{where}: {err.message}"})]
@@ -537,7 +538,7 @@ def _rank(error: FieldError) -> int:
     return _BASIC_FIRST.index(error.code) if error.code in _BASIC_FIRST else len(_BASIC_FIRST)
 
 
-def _dotted(parts: Iterator[Any] | list[Any]) -> str:
+def _dotted(parts: Iterable[Any]) -> str:
     return ".".join(str(p) for p in parts)
 
 
@@ -575,8 +576,9 @@ def _title_at(form: CompiledForm, path: list[Any]) -> str | None:
         level = following
     for schema, res in level:
         for candidate, _ in candidates(schema, res):
-            if isinstance(candidate.get("title"), str):
-                return candidate["title"]
+            title = candidate.get("title")
+            if isinstance(title, str):
+                return title
     return None
 
 
@@ -634,7 +636,8 @@ def _translate(form: CompiledForm, error: ValidationError, lang: str) -> FieldEr
 def _dependent_missing(error: ValidationError) -> list[str]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     missing: list[str] = []
-    for needed in (error.validator_value or {}).values():
+    dependencies = error.validator_value if isinstance(error.validator_value, dict) else {}
+    for needed in dependencies.values():
         missing.extend(name for name in needed if name not in instance)
     return missing
 

@@ -101,7 +101,8 @@ class _Child:
         if length > reply_limit:
             self.kill()
             raise SandboxViolation("sandbox_value_too_large", limit=reply_limit)
-        return values.loads(self._read(fd, length, deadline, time_limit))
+        reply: dict[str, Any] = values.loads(self._read(fd, length, deadline, time_limit))
+        return reply
 
     def _read(self, fd: int, size: int, deadline: float, time_limit: float) -> bytes:
         chunks: list[bytes] = []

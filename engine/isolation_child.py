@@ -8,6 +8,7 @@ changed, or why it failed.
 
 from __future__ import annotations
 
+import importlib
 import os
 import resource
 import struct
@@ -22,7 +23,7 @@ NOBODY = 65534
 
 
 def _limit_self(memory_mb: int) -> None:
-    import _strptime  # noqa: F401  (imported now: after the uid drop the stdlib may be unreadable)
+    importlib.import_module("_strptime")  # imported now: after the uid drop the stdlib may be unreadable
     import time  # noqa: F401
 
     if os.getuid() == 0:  # started by root (a container, CI): run scripts as nobody
@@ -124,8 +125,10 @@ def _violation(code: str, **params: Any) -> dict[str, Any]:
 
 def _encode(reply: dict[str, Any], values: Any, max_write: int) -> bytes:
     """The reply as bytes, or the reason it cannot be sent: too large, or not storable."""
+    body: bytes
     if _over(reply, max_write):
-        return values.dumps(_violation("sandbox_value_too_large", limit=max_write))
+        body = values.dumps(_violation("sandbox_value_too_large", limit=max_write))
+        return body
     try:
         body = values.dumps(reply)
     except TypeError as err:  # a value JSON cannot hold (a generator, a map object...)

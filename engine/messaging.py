@@ -51,7 +51,7 @@ class SmtpMailer:
         sender_name, sender_address = parseaddr(self.settings.sender)
         message["From"] = formataddr((sender_name, sender_address), charset="utf-8")
         message["To"] = address
-        message["Subject"] = Header(str(params["tieu_de"]), "utf-8")
+        message["Subject"] = Header(str(params["tieu_de"]), "utf-8")  # type: ignore[assignment]  # compat32 takes one
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain="motcua.invalid")
         try:

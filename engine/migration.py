@@ -191,7 +191,7 @@ def _data_obstacles(workflow: BpmnWorkflow, old: Procedure, new: Procedure) -> l
     for bpmn_id, task in latest.items():
         element = new.element(bpmn_id)
         form = new.form_for(element) if element is not None else None
-        if form is None:
+        if element is None or form is None:
             continue
         names = _top_level_names(form.schema)
         submitted = {k: v for k, v in task.data.items() if k in names}

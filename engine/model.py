@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from engine.calendar import DurationUnit
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -32,7 +36,7 @@ _DEADLINE = re.compile(r"^\s*(\d{1,4})\s*([hd])\s*$")
 @dataclass(frozen=True)
 class StepDeadline:
     amount: int
-    unit: str  # "working_hours" | "working_days"
+    unit: DurationUnit
 
     @classmethod
     def parse(cls, text: str) -> StepDeadline | None:

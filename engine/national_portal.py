@@ -242,8 +242,11 @@ class PortalDossierSync:
         api = self.client.api
         code = self.client.with_token(lambda t: api.dossier_code(t, str(params["ma_ho_so"]), self.unit))
         national = str(code["ma_ho_so_quoc_gia"])
-        file_ids = [self.client.with_token(lambda t, f=f: api.upload(t, national, f))["ma_tep"]
-                    for f in params.get("tep") or []]
+
+        def upload(file: Any) -> Any:
+            return self.client.with_token(lambda t: api.upload(t, national, file))["ma_tep"]
+
+        file_ids = [upload(f) for f in params.get("tep") or []]
         dossier = {key: params[key] for key in self.required_params if key != "ma_ho_so"}
         self.client.with_token(lambda t: api.create(t, {**dossier, "ma_ho_so_quoc_gia": national, "tep": file_ids}))
         return {"ma_ho_so_quoc_gia": national, "so_tep": len(file_ids)}

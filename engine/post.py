@@ -65,7 +65,8 @@ class FakePostOffice:
         phone = mobile_number(params)
         with self.lock:
             if dossier in self.by_dossier:  # the carrier's order code is ours: booking twice is one parcel
-                return self.shipments[self.by_dossier[dossier]]["receipt"]
+                receipt: dict[str, Any] = self.shipments[self.by_dossier[dossier]]["receipt"]
+                return receipt
             number = tracking_number(len(self.shipments) + 1)
             receipt = {"ma_van_don": number, "cuoc_phi": _postage(address), "trang_thai": "da_nhan_gui"}
             self.shipments[number] = {"receipt": receipt, "state": "da_nhan_gui", "so_dien_thoai": phone,

@@ -156,11 +156,14 @@ class Instance:
 
     @property
     def _book(self) -> dict[str, Any]:
-        return self.workflow.data.setdefault(BOOKKEEPING, {"status": None, "failure": None, "steps": {}})
+        book: dict[str, Any] = self.workflow.data.setdefault(BOOKKEEPING, {"status": None, "failure": None,
+                                                                           "steps": {}})
+        return book
 
     @property
     def status(self) -> int | None:
-        return self._book["status"]
+        status: int | None = self._book["status"]
+        return status
 
     @property
     def failure(self) -> Failure | None:

@@ -21,6 +21,7 @@ read in full.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -117,7 +118,7 @@ _SAFE_BUILTIN_NAMES = (
     "str", "sum", "tuple", "zip", "divmod",
     "Exception", "ValueError", "KeyError", "TypeError", "IndexError", "ZeroDivisionError",
 )
-_BUILTINS = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+_BUILTINS = vars(builtins)
 SAFE_BUILTINS: Mapping[str, Any] = {
     **{name: _BUILTINS[name] for name in _SAFE_BUILTIN_NAMES},
     "range": _safe_range,
@@ -277,7 +278,8 @@ def is_bounded(source: str) -> bool:
     for node in ast.walk(tree):
         if type(node) not in _BOUNDED_NODES:
             return False
-        if isinstance(node, ast.Constant) and isinstance(node.value, tuple | frozenset):
+        value: object = node.value if isinstance(node, ast.Constant) else None  # stubs omit tuple constants
+        if isinstance(value, tuple | frozenset):
             return False
     return True
 

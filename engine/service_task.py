@@ -57,7 +57,7 @@ class ConnectorServiceTask(ServiceTask):
             self.evaluate_params(my_task)
             return None
         try:
-            done = super()._run_hook(my_task)
+            done: bool | None = super()._run_hook(my_task)
         except ConnectorBpmnError as err:
             if throw_connector_error(my_task, err):
                 return None  # left under way: the boundary event that caught the error cancelled it

@@ -348,7 +348,8 @@ def _check_connector(checked: CheckedPackage, element: Element, connectors: Conn
                         error_code=boundary.error_code, declared=", ".join(sorted(codes)) or "-")
 
 
-def _check_source(checked: CheckedPackage, file: str, element_id: str, what: str, source: str, mode: Any) -> None:
+def _check_source(checked: CheckedPackage, file: str, element_id: str | None, what: str, source: str,
+                  mode: Any) -> None:
     for issue in sandbox.check(source, mode):
         if isinstance(issue, SyntaxError):
             checked.add(file, element_id, "script_syntax", what=what, line=issue.lineno or 0, detail=issue.msg)
@@ -406,8 +407,9 @@ def _owner_id(node: etree._Element) -> str | None:
     """The id of the nearest element around ``node`` that has one (the task, the rule...)."""
     current: etree._Element | None = node
     while current is not None:
-        if current.get("id"):
-            return current.get("id")
+        found = current.get("id")
+        if found:
+            return str(found)
         current = current.getparent()
     return None
 

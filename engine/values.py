@@ -7,6 +7,7 @@ written as ``{"$type": ..., "value": ...}``. Sets and tuples come back as lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,7 +40,7 @@ def encode_default(value: Any) -> Any:
     raise TypeError(f"cannot store a value of type {type(value).__name__} in the instance state")
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[Any], Any]] = {
     "datetime": datetime.fromisoformat,
     "date": date.fromisoformat,
     "time": time.fromisoformat,
