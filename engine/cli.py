@@ -16,9 +16,9 @@ from typing import Any
 
 from engine import safe_parse
 from engine.compiler import validate_package
-from engine.connectors import default_registry
 from engine.explore import MAX_ACTIONS, explore
 from engine.forms import FormInvalid
+from engine.local_systems import default_registry
 from engine.package import PackageReadError, PackageSource, is_library, overlay_provinces, read_package
 from engine.problems import PackageInvalid
 from engine.runtime import Advance, Engine

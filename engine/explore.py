@@ -41,8 +41,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.answers import AnswerMaker
 from engine.compiler import Procedure
-from engine.connectors import ConnectorError, ConnectorRegistry, default_registry, error_codes_of, result_fields
+from engine.connectors import ConnectorError, ConnectorRegistry, error_codes_of, result_fields
 from engine.forms import FormInvalid
+from engine.local_systems import default_registry
 from engine.model import BPMN_NS, BpmnModel, Element, read_model
 from engine.package import PackageSource
 from engine.problems import Problem

@@ -35,11 +35,11 @@ from engine.connectors import (
     ConnectorBpmnError,
     ConnectorError,
     ConnectorRegistry,
-    default_registry,
     error_code,
 )
 from engine.forms import CompiledForm, FieldError, FormInvalid
 from engine.isolation import ScriptPool
+from engine.local_systems import default_registry
 from engine.messages import render
 from engine.model import HUMAN_TASK_TAGS, Element
 from engine.overlay import fee_amounts

@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "webapp" / "settings.py"
 TARGET = REPO / "docs" / "operator" / "settings-reference.md"
-CODE = [REPO / name for name in ("engine", "webapp", "devoidc", "devpay")]
+CODE = [REPO / name for name in ("engine", "webapp", "fakes")]
 NOT_SETTINGS = {"MOTCUA_SETTINGS"}  # the Flask config key holding them all, not an environment variable
 ENTRY = re.compile(r"^(MOTCUA_[A-Z0-9_]+(?:, MOTCUA_[A-Z0-9_]+)*)\s+(.*)$")
 

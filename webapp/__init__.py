@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 from flask import Flask
 
+from engine.connectors import ConnectorRegistry
 from engine.isolation import Limits, ScriptPool
 from engine.runtime import Engine
 from webapp.extensions import db, migrate
@@ -60,8 +61,9 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     # Service tasks wait for the connector.call job: no request waits on an outside system.
     # Scripts from packages run in this app's pool of limited processes (engine/isolation.py).
     scripts = ScriptPool(settings.script_processes, Limits(settings.script_time_limit, settings.script_memory_mb))
-    app.extensions["motcua_engine"] = Engine(defer_connectors=True, script_time_limit=settings.script_time_limit,
-                                             script_pool=scripts)
+    # Its connectors come from the settings (init_connectors, init_notifications): real systems or local fakes.
+    app.extensions["motcua_engine"] = Engine(connectors=ConnectorRegistry(), defer_connectors=True,
+                                             script_time_limit=settings.script_time_limit, script_pool=scripts)
     init_celery(app, JOB_MODULES)
     _quiet_personal_data_loggers()
 

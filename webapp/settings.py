@@ -107,8 +107,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.http_connector import ClientTls
-from engine.messaging import SmtpSettings
+from engine.connectors.http import ClientTls
+from engine.connectors.messaging import SmtpSettings
 from webapp.secret_key import how_to_fix, key_problem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from engine.connectors import ConnectorError, ConnectorTimeout, default_registry
-from engine.criminal_records import FakeJudicialRecords
-from engine.post import FakePostOffice, is_tracking_number
+from engine.connectors import ConnectorError, ConnectorTimeout
+from engine.connectors.post import is_tracking_number
+from engine.local_systems import default_registry
 from engine.runtime import Engine
+from fakes.judicial_records import FakeJudicialRecords
+from fakes.post import FakePostOffice
 from tests.engine import procedure_runner as runner
 from tests.engine.procedure_runner import Run
 

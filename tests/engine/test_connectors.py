@@ -17,14 +17,10 @@ from engine.connectors import (
     ConnectorError,
     ConnectorRegistry,
     ConnectorTimeout,
-    FakeControls,
-    FakePopulationRegistry,
     RetryPolicy,
     call_with_policy,
-    default_registry,
 )
-from engine.national_portal import (
-    FakeNationalPortal,
+from engine.connectors.national_portal import (
     PortalClient,
     PortalDossierSync,
     PortalProgress,
@@ -32,9 +28,14 @@ from engine.national_portal import (
     PortalStatus,
     TokenExpired,
 )
+from engine.connectors.post import PostShipment, PostTracking, is_tracking_number, s10_check_digit, tracking_number
+from engine.local_systems import default_registry
 from engine.package import PackageSource, read_package
-from engine.post import FakePostOffice, PostShipment, PostTracking, is_tracking_number, s10_check_digit, tracking_number
 from engine.runtime import Engine
+from fakes.controls import FakeControls
+from fakes.national_portal import FakeNationalPortal
+from fakes.population import FakePopulationRegistry
+from fakes.post import FakePostOffice
 from tests.conftest import DATA, library_package
 
 

@@ -8,10 +8,12 @@ import re
 import pytest
 
 from engine.compiler import validate_package
-from engine.connectors import ConnectorRegistry, FakePopulationRegistry, default_registry
+from engine.connectors import ConnectorRegistry
 from engine.forms import FormInvalid
+from engine.local_systems import default_registry
 from engine.package import PackageSource, read_library, read_package
 from engine.runtime import Engine
+from fakes.population import FakePopulationRegistry
 from tests.conftest import DATA, REPO, library_package
 
 BASE = read_package(DATA / "broken" / "bpmn" / "mau")

@@ -15,15 +15,11 @@ from typing import Any
 
 import pytest
 
-from engine.connectors import (
-    ConnectorBpmnError,
-    ConnectorError,
-    ConnectorTimeout,
-    FakeControls,
-    call_with_policy,
-    default_registry,
-)
-from engine.data_store import FakeDataStore, StoreFetch, StoreList, StorePush, data_store_connectors
+from engine.connectors import ConnectorBpmnError, ConnectorError, ConnectorTimeout, call_with_policy
+from engine.connectors.data_store import StoreFetch, StoreList, StorePush, data_store_connectors
+from engine.local_systems import default_registry
+from fakes.controls import FakeControls
+from fakes.data_store import FakeDataStore
 
 OWNER = "001090000001"
 OTHER = "001092000002"
@@ -104,7 +100,7 @@ def test_a_bad_request_is_refused_at_once_without_retries(store: FakeDataStore, 
 
 
 def test_an_oversized_document_is_refused(store: FakeDataStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engine.data_store.MAX_CONTENT_BYTES", 1024)
+    monkeypatch.setattr("fakes.data_store.MAX_CONTENT_BYTES", 1024)
     push, _, _ = connectors(store)
     with pytest.raises(ConnectorBpmnError) as caught:
         call_with_policy(push, document(b"%PDF" + b"x" * 2000))
@@ -152,7 +148,7 @@ def test_two_fakes_on_one_folder_are_one_store(tmp_path: Path) -> None:
 PUSHER = textwrap.dedent("""
     import base64, hashlib, json, sys
     from pathlib import Path
-    from engine.data_store import FakeDataStore
+    from fakes.data_store import FakeDataStore
     store = FakeDataStore(Path(sys.argv[1]))
     ids = []
     for n in range(int(sys.argv[3])):

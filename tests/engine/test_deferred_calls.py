@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine.connectors import ConnectorError, call_once, default_registry, keep_declared
-from engine.criminal_records import FakeJudicialRecords
-from engine.post import FakePostOffice, is_tracking_number
+from engine.connectors import ConnectorError, call_once, keep_declared
+from engine.connectors.post import is_tracking_number
+from engine.local_systems import default_registry
 from engine.runtime import Engine, EngineError, Instance, PendingCall
+from fakes.judicial_records import FakeJudicialRecords
+from fakes.post import FakePostOffice
 from tests.conftest import library_package
 from tests.engine.procedure_runner import MONDAY_9AM, sample
 

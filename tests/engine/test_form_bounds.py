@@ -19,8 +19,8 @@ import yaml
 from engine import forms, safe_parse
 from engine.cli import main as cli_main
 from engine.compiler import compile_package, validate_package
-from engine.connectors import default_registry
 from engine.forms import FormInvalid
+from engine.local_systems import default_registry
 from engine.overlay import apply_overlay
 from engine.package import PackageSource, read_package
 from engine.problems import Problem

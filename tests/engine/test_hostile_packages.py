@@ -9,7 +9,7 @@ import pytest
 
 from engine import cli
 from engine.compiler import validate_package
-from engine.connectors import default_registry
+from engine.local_systems import default_registry
 from engine.package import PackageSource, read_package
 from tests.engine.test_sandbox import ESCAPES
 from tests.hostile import package_files, with_condition, with_timer, write_package

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from engine.connectors import ConnectorError, ConnectorTimeout
-from engine.http_connector import Endpoint, close_clients, post_json
+from engine.connectors.http import Endpoint, close_clients, post_json
 
 
 class Scripted(BaseHTTPRequestHandler):

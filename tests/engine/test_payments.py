@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from engine.compiler import validate_package
-from engine.connectors import default_registry
+from engine.local_systems import default_registry
 from engine.package import PackageSource
 from engine.payments import (
     REQUEST_FIELDS,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from engine.connectors import ConnectorError, ConnectorRegistry, FakePopulationRegistry
+from engine.connectors import ConnectorError, ConnectorRegistry
 from engine.package import PackageSource, read_package
 from engine.runtime import Engine, EngineError
+from fakes.population import FakePopulationRegistry
 from tests.conftest import DATA
 
 BASE = read_package(DATA / "broken" / "bpmn" / "mau")

@@ -11,8 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from engine.connectors import ConnectorBpmnError, ConnectorError, ConnectorTimeout, call_with_policy, default_registry
-from engine.signature import FakeSigningService, HeldKey, sign_digest, signature_matches
+from engine.connectors import ConnectorBpmnError, ConnectorError, ConnectorTimeout, call_with_policy
+from engine.connectors.signature import HeldKey, sign_digest, signature_matches
+from engine.local_systems import default_registry
+from fakes.signing import FakeSigningService
 
 UNIT = "H41.01.01"
 MESSAGE = "Giấy khai sinh số H41.15-20260608-0001/KQ".encode()

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from engine.compiler import compile_package, validate_package
-from engine.connectors import default_registry
+from engine.local_systems import default_registry
 from engine.package import PackageSource, read_library, read_package
 from engine.problems import PackageInvalid
 from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml

@@ -22,8 +22,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.connectors import FakeSmsGateway
-from engine.post import FakePostOffice, PostShipment
+from engine.connectors.post import PostShipment
+from fakes.messaging import FakeSmsGateway
+from fakes.post import FakePostOffice
 from webapp.worker import celery_app, flask_app
 
 __all__ = ["celery_app"]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from engine.connectors import ConnectorError, ConnectorTimeout
-from engine.criminal_records import FakeJudicialRecords
+from fakes.judicial_records import FakeJudicialRecords
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import run_connector_jobs, sign_in

@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.connectors import ConnectorError
-from engine.post import FakePostOffice, is_tracking_number
+from engine.connectors.post import is_tracking_number
+from fakes.post import FakePostOffice
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import run_connector_jobs
@@ -57,7 +58,7 @@ POST = {"hinh_thuc": "buu_chinh", "so_dien_thoai": "0912345678",
                          "dia_chi_chi_tiet": "Số 8, đường Hùng Vương"}}
 
 
-def _records(app: Flask):  # noqa: ANN202 - engine.criminal_records.FakeJudicialRecords
+def _records(app: Flask):  # noqa: ANN202 - fakes.judicial_records.FakeJudicialRecords
     return app.extensions["motcua_engine"].connectors.get("ly_lich_tu_phap.xac_minh")
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from engine.connectors import ConnectorBpmnError, call_with_policy, default_registry
-from engine.http_connector import HttpConnector
+from engine.connectors import ConnectorBpmnError, call_with_policy
+from engine.connectors.http import HttpConnector
+from engine.local_systems import default_registry
 from tests.conftest import SECRET
 from webapp.connectors import ConnectorSettingsError, configure
 from webapp.settings import Settings

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.connectors import ConnectorError, FakeControls, RetryPolicy
-from engine.data_store import FakeDataStore
-from engine.http_connector import HttpConnector
+from engine.connectors import ConnectorError, RetryPolicy
+from engine.connectors.http import HttpConnector
+from fakes.controls import FakeControls
+from fakes.data_store import FakeDataStore
 from tests.conftest import SECRET
 from tests.webapp import jobs_support
 from tests.webapp.conftest import Api
@@ -283,7 +284,7 @@ def test_a_result_already_offered_from_an_earlier_dossier_is_not_offered_twice(
 # ---- settings --------------------------------------------------------------------------------------
 
 def test_settings_point_the_store_at_the_real_system(tmp_path: Any) -> None:
-    from engine.connectors import default_registry
+    from engine.local_systems import default_registry
 
     registry = default_registry()
     replaced = configure(registry, Settings.from_env({**SECRET, "MOTCUA_DATA_DIR": str(tmp_path),
@@ -302,7 +303,7 @@ def test_settings_point_the_store_at_the_real_system(tmp_path: Any) -> None:
 
 def test_the_largest_document_fits_the_fetch_answer_limit(tmp_path: Any) -> None:
     """The fetch answer of the largest document the store keeps fits the HTTP twin's limit."""
-    from engine.data_store import MAX_CONTENT_BYTES, StoreFetch
+    from engine.connectors.data_store import MAX_CONTENT_BYTES, StoreFetch
 
     encoded = len(base64.b64encode(b"\0" * MAX_CONTENT_BYTES))
     assert encoded + 4096 < StoreFetch(FakeDataStore(tmp_path)).max_answer_bytes

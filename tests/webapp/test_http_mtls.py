@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from engine.connectors import ConnectorError, default_registry
-from engine.http_connector import HttpConnector, close_clients
+from engine.connectors import ConnectorError
+from engine.connectors.http import HttpConnector, close_clients
+from engine.local_systems import default_registry
 from tests.conftest import SECRET
 from webapp.connectors import ConnectorSettingsError, configure
 from webapp.settings import Settings, SettingsError

@@ -24,7 +24,7 @@ import sys
 import sqlalchemy as sa
 from flask import Flask
 
-from engine.post import POST_FILE
+from fakes.post import POST_FILE
 from tests.conftest import DATA, REPO
 from tests.webapp import jobs_support
 from tests.webapp.conftest import Api

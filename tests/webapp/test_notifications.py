@@ -22,7 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.connectors import ConnectorError
-from engine.messaging import FakeZaloOa, SmtpMailer, SmtpSettings
+from engine.connectors.messaging import SmtpMailer, SmtpSettings
+from fakes.messaging import FakeZaloOa
 from tests.conftest import DATA, SECRET
 from tests.live_server import LiveServer, embedded_env, free_port, motcua
 from tests.webapp.conftest import Api

@@ -1,6 +1,6 @@
 """Citizen login through OpenID Connect, end to end against the real development provider.
 
-The provider (devoidc) runs on a free port in a thread; the app talks to it over HTTP with
+The provider (fakes.oidc) runs on a free port in a thread; the app talks to it over HTTP with
 Authlib, the "browser" is Flask's test client for the app plus ``requests`` for the provider.
 """
 
@@ -28,8 +28,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.wrappers import Response
 
-from devoidc import RunningProvider, demo_people, start_in_thread
-from devoidc.provider import ProviderState
+from fakes.oidc import RunningProvider, demo_people, start_in_thread
+from fakes.oidc.provider import ProviderState
 from tests.conftest import SECRET
 from webapp import create_app
 from webapp.accounts.models import Account

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
 
-from devpay import GatewayState
 from engine.payments import RESULT_FIELDS, signed
+from fakes.payment import GatewayState
 from tests.conftest import DATA, SECRET
 from tests.webapp.conftest import Api
 from tests.webapp.test_concurrency import run_together

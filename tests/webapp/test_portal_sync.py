@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from engine.connectors import ConnectorTimeout
-from engine.national_portal import FakeNationalPortal
+from fakes.national_portal import FakeNationalPortal
 from tests.conftest import DATA
 from tests.webapp.conftest import Api
 from tests.webapp.jobs_support import run_outbox_jobs, sign_in

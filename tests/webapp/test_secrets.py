@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-import devoidc
-from engine.national_portal import FakeNationalPortal, PortalClient
+from engine.connectors.national_portal import PortalClient
+from fakes import oidc as fake_oidc
+from fakes.national_portal import FakeNationalPortal
 from tests.conftest import REPO, SECRET, TEST_SECRET_KEY
 from webapp import EXIT_BAD_SETTINGS, create_app
 from webapp.accounts import oidc
@@ -49,7 +50,7 @@ def _env(tmp_path: Path, **more: str) -> dict[str, str]:
     (None, "is not set"),
     ("", "is not set"),
     (OLD_DEFAULT, "public development value"),
-    (devoidc.DEV_CLIENT_SECRET, "public development value"),
+    (fake_oidc.DEV_CLIENT_SECRET, "public development value"),
     (gateway.LOCAL_SECRET, "public development value"),
     ("x" * 31, r"too short \(31 bytes; at least 32\)"),
     ("é" * 15, r"too short \(30 bytes"),  # bytes, not characters
@@ -92,7 +93,7 @@ def test_create_app_from_the_environment_exits_with_the_message_and_no_traceback
 
 
 def test_the_public_values_list_holds_every_development_secret_in_the_code() -> None:
-    defined = {OLD_DEFAULT, devoidc.DEV_CLIENT_SECRET, oidc.LOCAL_CLIENT_SECRET, gateway.LOCAL_SECRET,
+    defined = {OLD_DEFAULT, fake_oidc.DEV_CLIENT_SECRET, oidc.LOCAL_CLIENT_SECRET, gateway.LOCAL_SECRET,
                FakeNationalPortal().secret, PortalClient(FakeNationalPortal()).secret}
     assert defined <= PUBLIC_VALUES
 
@@ -102,7 +103,7 @@ def test_the_public_values_list_holds_every_development_secret_in_the_code() -> 
 
 def test_a_remote_identity_gateway_refuses_the_demo_client_secret() -> None:
     env = {"MOTCUA_OIDC_ISSUER": "https://sso.example.gov.vn", "MOTCUA_OIDC_CLIENT_ID": "motcua-ninh-binh",
-           "MOTCUA_OIDC_CLIENT_SECRET": devoidc.DEV_CLIENT_SECRET}
+           "MOTCUA_OIDC_CLIENT_SECRET": fake_oidc.DEV_CLIENT_SECRET}
     with pytest.raises(oidc.OidcConfigError, match="public development value"):
         oidc.oidc_settings(env)
     assert oidc.oidc_settings({}).client_secret == oidc.LOCAL_CLIENT_SECRET  # the local demo provider: fine
@@ -126,7 +127,7 @@ def test_a_real_payment_gateway_refuses_to_start_without_a_secret_of_its_own(
 
 
 def test_the_real_national_portal_refuses_the_fakes_secret(tmp_path: Path) -> None:
-    from engine.connectors import default_registry
+    from engine.local_systems import default_registry
 
     settings = Settings.from_env(_env(tmp_path, **SECRET, MOTCUA_DVCQG_URL="https://dichvucong.gov.vn/api",
                                       MOTCUA_DVCQG_CLIENT_ID="h41", MOTCUA_DVCQG_SECRET=FakeNationalPortal().secret))

@@ -23,10 +23,12 @@ from cryptography.x509.oid import NameOID
 from flask import Flask
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from engine.connectors import ConnectorError, ConnectorTimeout, RetryPolicy, default_registry
-from engine.http_connector import HttpConnector
+from engine.connectors import ConnectorError, ConnectorTimeout, RetryPolicy
+from engine.connectors.http import HttpConnector
+from engine.connectors.signature import NAME, HeldKey, LocalSigningService
+from engine.local_systems import default_registry
 from engine.runtime import VN_TZ
-from engine.signature import NAME, FakeSigningService, HeldKey
+from fakes.signing import FakeSigningService
 from tests.conftest import SECRET
 from tests.webapp.conftest import Api
 from tests.webapp.test_result_pdf import _approved
@@ -52,7 +54,7 @@ def service(app: Flask) -> Iterator[FakeSigningService]:
     """The app's local signing service (same keys), with quick retries; put back afterwards."""
     registry = app.extensions["motcua_engine"].connectors
     original = registry.get(NAME)
-    assert isinstance(original, FakeSigningService)
+    assert isinstance(original, LocalSigningService)  # the keys of the signing folder
     fake = FakeSigningService(keys=original.keys, retry=RetryPolicy(attempts=2, backoff=0.01))
     registry.register(fake)
     yield fake

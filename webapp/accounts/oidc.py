@@ -2,7 +2,7 @@
 
 Authorization code flow with PKCE (S256), ``state`` and ``nonce``, through Authlib's Flask
 client and the issuer's discovery document. Production points ``MOTCUA_OIDC_ISSUER`` at the
-VNeID gateway; the embedded default and the tests use the local provider in ``devoidc/``.
+VNeID gateway; the embedded default and the tests use the local provider in ``fakes/oidc/``.
 
 The citizen's account is found, or created, by the ``identity_number`` claim of a validated
 ID token. The session then holds the account id and nothing else; identity numbers and tokens
@@ -35,6 +35,7 @@ from flask.typing import ResponseReturnValue
 from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
 
+from webapp import local_fakes
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Account
 from webapp.audit.events import Event
@@ -46,7 +47,7 @@ from webapp.settings import SettingsError
 
 DEFAULT_ISSUER = "http://127.0.0.1:5001"  # the local provider started by `motcua serve`
 DEFAULT_SCOPES = "openid profile"
-LOCAL_CLIENT_ID = "motcua-dev"  # same values as devoidc.DEV_CLIENT_ID / DEV_CLIENT_SECRET
+LOCAL_CLIENT_ID = "motcua-dev"  # same values as fakes.oidc.DEV_CLIENT_ID / DEV_CLIENT_SECRET
 LOCAL_CLIENT_SECRET = "motcua-dev-not-secret"
 SESSION_KEY = "citizen_id"
 EXTENSION = "motcua_oidc"
@@ -342,15 +343,14 @@ def _keep_secrets_out_of_logs() -> None:
 def start_local_provider(app: Flask, host: str, port: int) -> Any | None:
     """For ``motcua serve``: run the development provider when the issuer is on this machine.
 
-    Returns devoidc's RunningProvider, or None (remote issuer, or something already listens there).
+    Returns fakes.oidc's RunningProvider, or None (remote issuer, or something already listens there).
     """
     settings = app.extensions[EXTENSION].settings if EXTENSION in app.extensions else oidc_settings()
     if not settings.is_local:
         return None
-    try:
-        from devoidc import start_in_thread  # development tool only; production never imports it
-    except ImportError:
-        log.warning("devoidc is not installed: no local OpenID Connect provider for %s", settings.issuer)
+    start_in_thread = local_fakes.oidc_provider_starter()  # development tool only; production never loads it
+    if start_in_thread is None:
+        log.warning("the fakes package is not installed: no local OpenID Connect provider for %s", settings.issuer)
         return None
     if settings.redirect_uri:
         redirect_uris = [settings.redirect_uri]

@@ -1,8 +1,10 @@
 """Point the connectors at real outside systems when the settings name them (MOTCUA_BUU_CHINH_*,
-MOTCUA_LLTP_*, MOTCUA_KHO_DU_LIEU_*, MOTCUA_DVCQG_*, MOTCUA_KY_SO_*); without settings every connector
-answers from its local fake (the signing fake with the keys of the signing folder). The HTTP twins
-share MOTCUA_HTTP_CA_BUNDLE, MOTCUA_HTTP_CLIENT_CERT and MOTCUA_HTTP_CLIENT_KEY (the integration
-gateway's mutual TLS), checked here so a wrong file stops the app at start, not the first call."""
+MOTCUA_LLTP_*, MOTCUA_KHO_DU_LIEU_*, MOTCUA_DVCQG_*, MOTCUA_KY_SO_*); without settings a connector
+answers from its local fake (through webapp/local_fakes.py, the web app's only way to them), and
+signing uses the local signing service with the keys of the signing folder. The real clients are
+in the protocol modules engine/connectors/<system>.py. The HTTP twins share MOTCUA_HTTP_CA_BUNDLE,
+MOTCUA_HTTP_CLIENT_CERT and MOTCUA_HTTP_CLIENT_KEY (the integration gateway's mutual TLS), checked
+here so a wrong file stops the app at start, not the first call."""
 
 from __future__ import annotations
 
@@ -11,21 +13,15 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from engine.connectors import ConnectorRegistry
-from engine.data_store import FakeDataStore, data_store_connectors
-from engine.http_connector import ClientTls, Endpoint, HttpConnector, HttpPortalApi
-from engine.national_portal import FakeNationalPortal, PortalClient, portal_connectors
-from engine.post import FakePostOffice, PostShipment, PostTracking
-from engine.signature import NAME as SIGN_DIGEST
-from engine.signature import FakeSigningService
+from engine.connectors import Connector, ConnectorRegistry, data_store, judicial_records, post, signature
+from engine.connectors.http import ClientTls, Endpoint
+from engine.connectors.national_portal import HttpPortalApi, PortalClient, portal_connectors
+from engine.connectors.signature import NAME as SIGN_DIGEST
+from webapp import local_fakes
 from webapp.secret_key import PUBLIC_VALUES
 from webapp.settings import OutsideSystem, Settings, SettingsError
 from webapp.signing.keys import KeyStore
 from webapp.signing.remote import local_service
-
-POST = ("buu_chinh.tao_van_don", "buu_chinh.tra_cuu")
-JUDICIAL_RECORDS = ("ly_lich_tu_phap.xac_minh",)
-DATA_STORE = ("kho_du_lieu.luu_giay_to", "kho_du_lieu.lay_giay_to", "kho_du_lieu.tai_giay_to")
 
 
 class ConnectorSettingsError(SettingsError):
@@ -38,27 +34,26 @@ def init_connectors(app: Flask) -> None:
 
 
 def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
-    """Replace the fakes of each configured family by HTTP connectors; returns the names replaced."""
+    """Register every outside system's connectors (e-mail aside: webapp/notifications): the real
+    system's client for each family the settings name, else its local fake. Returns the names
+    pointed at real systems."""
     replaced: list[str] = []
-    _share_fakes(registry, settings)
-    for names, system, variable in ((POST, settings.post, "MOTCUA_BUU_CHINH_URL"),
-                                    (JUDICIAL_RECORDS, settings.judicial_records, "MOTCUA_LLTP_URL"),
-                                    (DATA_STORE, settings.data_store, "MOTCUA_KHO_DU_LIEU_URL")):
+    _register(registry, _fakes(settings))
+    for system, variable, real in ((settings.post, "MOTCUA_BUU_CHINH_URL", post.http_connectors),
+                                   (settings.judicial_records, "MOTCUA_LLTP_URL", judicial_records.http_connectors),
+                                   (settings.data_store, "MOTCUA_KHO_DU_LIEU_URL", data_store.http_connectors)):
         if system.url is None:
             continue
-        endpoint = _endpoint(system, variable, settings.http_tls)
-        for name in names:
-            fake = registry.get(name)
-            if fake is not None:  # the fake carries the declarations the real twin keeps
-                registry.register(HttpConnector.like(fake, endpoint))
-                replaced.append(name)
+        for connector in real(_endpoint(system, variable, settings.http_tls)):
+            registry.register(connector)
+            replaced.append(connector.name)
     if _configure_signing(registry, settings):
         replaced.append(SIGN_DIGEST)
     portal = settings.national_portal
     if portal.url is not None:
         if not (portal.client_id and portal.secret):
             raise ConnectorSettingsError("MOTCUA_DVCQG_URL needs MOTCUA_DVCQG_CLIENT_ID and MOTCUA_DVCQG_SECRET")
-        if portal.secret.strip() in PUBLIC_VALUES:  # the fake's own, in engine/national_portal.py
+        if portal.secret.strip() in PUBLIC_VALUES:  # the fake's own, in fakes/national_portal.py
             raise ConnectorSettingsError("MOTCUA_DVCQG_SECRET is a public development value; set the secret "
                                          "the national portal issued to the province")
         client = PortalClient(HttpPortalApi(_endpoint(portal, "MOTCUA_DVCQG_URL", settings.http_tls)),
@@ -69,31 +64,36 @@ def configure(registry: ConnectorRegistry, settings: Settings) -> list[str]:
     return replaced
 
 
-def _share_fakes(registry: ConnectorRegistry, settings: Settings) -> None:
-    """The fakes that keep records keep them in the data folder, so the web app and every worker
-    see one store, one carrier and one national portal, through restarts too."""
+def _register(registry: ConnectorRegistry, connectors: list[Connector]) -> None:
+    for connector in connectors:
+        registry.register(connector)
+
+
+def _fakes(settings: Settings) -> list[Connector]:
+    """The local fakes of the systems the settings name no URL for. Those that keep records keep
+    them in the data folder, so the web app and every worker see one store, one carrier and one
+    national portal, through restarts too."""
+    fakes = [*local_fakes.population_connectors(), *local_fakes.messaging_connectors()]
+    if settings.judicial_records.url is None:
+        fakes += local_fakes.judicial_records_connectors()
     if settings.data_store.url is None:
-        for connector in data_store_connectors(FakeDataStore(settings.data_store_dir)):
-            registry.register(connector)
+        fakes += local_fakes.data_store_fake_connectors(settings.data_store_dir)
     if settings.post.url is None:
-        office = FakePostOffice(folder=settings.fakes_dir / "buu-chinh")
-        registry.register(PostShipment(office))
-        registry.register(PostTracking(office))
+        fakes += local_fakes.post_office_connectors(settings.fakes_dir / "buu-chinh")
     if settings.national_portal.url is None:
-        portal = FakeNationalPortal(folder=settings.fakes_dir / "cong-dvc-quoc-gia")
-        for connector in portal_connectors(PortalClient(portal), settings.national_portal_unit):
-            registry.register(connector)
+        fakes += local_fakes.national_portal_connectors(settings.fakes_dir / "cong-dvc-quoc-gia",
+                                                        settings.national_portal_unit)
+    return fakes
 
 
 def _configure_signing(registry: ConnectorRegistry, settings: Settings) -> bool:
     """The remote signing service when MOTCUA_KY_SO_URL is set (True), else the local one with the folder's keys."""
-    fake = registry.get(SIGN_DIGEST) or FakeSigningService()
     if settings.signing_service.url is None:
         registry.register(local_service(KeyStore.from_settings(settings)))
         return False
     if settings.signing_dir is None:  # the demo CA's certificates would not match the service's keys
         raise ConnectorSettingsError("MOTCUA_KY_SO_URL needs MOTCUA_SIGNING_DIR (the units' certificates and ca.pem)")
-    registry.register(HttpConnector.like(fake, _endpoint(settings.signing_service, "MOTCUA_KY_SO_URL",
+    registry.register(signature.http_connector(_endpoint(settings.signing_service, "MOTCUA_KY_SO_URL",
                                                          settings.http_tls)))
     return True
 

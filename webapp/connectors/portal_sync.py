@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.connectors import ConnectorError
-from engine.national_portal import ALLOWED_FILE_TYPES, MAX_FILE_BYTES
+from engine.connectors.national_portal import ALLOWED_FILE_TYPES, MAX_FILE_BYTES
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from engine.messaging import SmtpMailer
+from engine.connectors.messaging import SmtpMailer
 
 
 def init_notifications(app: Flask) -> None:

@@ -1,8 +1,8 @@
 """Which payment gateway the product talks to (MOTCUA_PAYMENT_*, see webapp/settings.py).
 
-The default is the fake gateway in ``devpay/``, mounted inside the product at
+The default is the fake gateway in ``fakes/payment/``, mounted inside the product at
 /cong-thanh-toan-gia-lap/ so `motcua serve` and the tests need nothing else. Anyone who can
-reach it can "pay", so it runs only beside the local login provider (devoidc), where the
+reach it can "pay", so it runs only beside the local login provider (fakes/oidc), where the
 citizens are fake too. With a real identity gateway and no MOTCUA_PAYMENT_URL, online payment
 is off (the fee is paid at the desk) until the URL, the merchant code and the shared secret
 point at a real payment gateway.
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 from engine.payments import DEFAULT_MAX_AGE, PaymentGateway, SignedRedirectGateway
+from webapp import local_fakes
 from webapp.accounts import oidc
 from webapp.secret_key import PUBLIC_VALUES
 from webapp.settings import SettingsError
@@ -78,9 +79,8 @@ def init_payments(app: Flask) -> None:
 def _mount_fake(app: Flask, gateway: SignedRedirectGateway) -> None:
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from devpay import create_gateway_app, deliver_in_process  # development tool; a real gateway never loads it
-
-    fake = create_gateway_app({gateway.merchant: gateway.secret}, deliver_in_process(app), max_age=gateway.max_age)
+    # development tool; a real gateway never loads it
+    fake = local_fakes.payment_gateway_app({gateway.merchant: gateway.secret}, app, max_age=gateway.max_age)
     app.extensions["devpay"] = fake
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {gateway.url.rstrip("/"): fake})  # type: ignore[method-assign]
 

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from engine.signature import HeldKey
+from engine.connectors.signature import HeldKey
 from webapp.settings import Settings
 
 DEMO_CA_NAME = "motcua demo CA — NOT FOR PRODUCTION"

@@ -1,5 +1,5 @@
 """Signing through the ``ky_so.ky_bam`` connector: pyHanko builds the signature, the signing
-service (or its local fake) signs the digest.
+service (remote, or local with the signing folder's keys) signs the digest.
 
 pyHanko asks its signer for the raw signature over the CMS signed attributes; this signer
 hashes them and sends only the digest, with the unit code, through
@@ -26,7 +26,7 @@ from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from engine.connectors import Connector, ConnectorBpmnError, ConnectorError, call_with_policy
-from engine.signature import DIGESTS, FakeSigningService, signature_matches
+from engine.connectors.signature import DIGESTS, LocalSigningService, signature_matches
 from webapp.signing.keys import KeyStore
 
 PLACEHOLDER_BYTES = 512  # room pyHanko keeps for the signature: RSA up to 4096 bits, any ECDSA curve
@@ -128,6 +128,6 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def local_service(store: KeyStore) -> FakeSigningService:
-    """The local signing service of the embedded default: it holds the key store's unit keys."""
-    return FakeSigningService(keys=store.held_key)
+def local_service(store: KeyStore) -> LocalSigningService:
+    """The local signing service (no MOTCUA_KY_SO_URL): it holds the key store's unit keys."""
+    return LocalSigningService(keys=store.held_key)

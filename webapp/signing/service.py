@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from engine.signature import NAME
+from engine.connectors.signature import NAME
 from webapp.signing.keys import KeyStore
 from webapp.signing.pades import Verification, verify
 from webapp.signing.remote import ConnectorSigner, SigningRefused

@@ -5,9 +5,11 @@ signing service (an HSM behind a "SmartCA"-style API), the application hashes wh
 and sends only the digest, and the service answers with the raw signature. Neither the
 document nor anything personal leaves the application.
 
-The local fake really signs: it is handed the units' keys (a mapping, or a callable that
-loads one by unit code, so the engine never learns where keys are kept), checks the request
-as the real service does, and its ``controls`` make the next calls fail or hang.
+Without a remote service, :class:`LocalSigningService` signs in this process: it is handed the
+units' keys (a mapping, or a callable that loads one by unit code, so the engine never learns
+where keys are kept) and checks the request as the remote service does. The remote service's
+HTTP twin is built from :class:`SignDigest`; the local fake of the remote service
+(``fakes.signing``) really signs too, and its ``controls`` make the next calls fail or hang.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from engine.connectors import ConnectorError, FakeControls, RetryPolicy
+from engine.connectors import ConnectorError, RetryPolicy
+from engine.connectors.http import Endpoint, HttpConnector
 
 NAME = "ky_so.ky_bam"
 # Digest algorithms the service accepts, with their digest length in bytes.
@@ -85,17 +88,12 @@ def _no_keys(code: str) -> HeldKey | None:
     return None
 
 
-@dataclass
-class FakeSigningService:
-    """Local stand-in for the CA's remote signing service. ``keys``: unit code -> key, or a loader.
+@dataclass(kw_only=True)
+class SignDigest:
+    """``ky_so.ky_bam``'s declarations: a unit code and a digest in, the raw signature (base64) and
+    the serial of the certificate used out. Unknown units and revoked certificates are refused for
+    good; a busy or silent service is worth another try."""
 
-    ``calls`` keeps every request exactly as received, so tests can check that only a digest
-    was sent; ``revoked`` lists units whose certificate the CA revoked."""
-
-    keys: Mapping[str, HeldKey] | KeyLoader = _no_keys
-    controls: FakeControls = field(default_factory=FakeControls)
-    revoked: set[str] = field(default_factory=set)
-    calls: list[dict[str, Any]] = field(default_factory=list)
     name: str = NAME
     required_params: frozenset[str] = frozenset({"ma_don_vi", "bam", "thuat_toan"})
     optional_params: frozenset[str] = frozenset()
@@ -106,21 +104,33 @@ class FakeSigningService:
     error_codes: Mapping[str, str] = field(default_factory=lambda: {
         "timeout": "ky_so_khong_phan_hoi", "unavailable": "ky_so_khong_phan_hoi", "*": "ky_so_tu_choi"})
 
+
+@dataclass
+class LocalSigningService(SignDigest):
+    """The signing service run in this process, with the units' keys handed in (``keys``: unit
+    code -> key, or a loader): what the web app uses when MOTCUA_KY_SO_URL names no remote
+    service, with the keys of its signing folder. It checks a request as the remote service does."""
+
+    keys: Mapping[str, HeldKey] | KeyLoader = _no_keys
+
     def call(self, params: Mapping[str, Any]) -> Any:
-        self.calls.append(dict(params))
-        self.controls.before_call()
         digest, algorithm = digest_of(params)
-        code = str(params["ma_don_vi"])
-        held = self._key(code)
+        return answer(self.key_for(str(params["ma_don_vi"])), digest, algorithm)
+
+    def key_for(self, code: str) -> HeldKey:
+        """The unit's key, or the refusal the service gives for a unit it holds no key for."""
+        held = self.keys.get(code) if isinstance(self.keys, Mapping) else self.keys(code)
         if held is None:
             raise ConnectorError(f"no signing key for unit {code[:40]}", retryable=False, reason="unknown_unit")
-        if code in self.revoked:
-            raise ConnectorError(f"the certificate of unit {code[:40]} is revoked", retryable=False,
-                                 reason="revoked")
-        signature = sign_digest(held.private_key, digest, algorithm)
-        return {"chu_ky": base64.b64encode(signature).decode("ascii"), "so_serial": held.serial}
+        return held
 
-    def _key(self, code: str) -> HeldKey | None:
-        if isinstance(self.keys, Mapping):
-            return self.keys.get(code)
-        return self.keys(code)
+
+def answer(held: HeldKey, digest: bytes, algorithm: str) -> dict[str, Any]:
+    """The service's answer: the raw signature in base64 and the certificate's serial."""
+    signature = sign_digest(held.private_key, digest, algorithm)
+    return {"chu_ky": base64.b64encode(signature).decode("ascii"), "so_serial": held.serial}
+
+
+def http_connector(endpoint: Endpoint) -> HttpConnector:
+    """The remote signing service's API over HTTPS: ``<url>/ky_bam``."""
+    return HttpConnector.like(SignDigest(), endpoint)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from devoidc.provider import ProviderState, create_provider_app, demo_people
+from fakes.oidc.provider import ProviderState, create_provider_app, demo_people
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -66,6 +66,6 @@ def start_in_thread(host: str, port: int, issuer: str | None, clients: dict[str,
         server.server_close()
         raise
     server.app = app
-    thread = threading.Thread(target=server.serve_forever, name=f"devoidc:{server.server_port}", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"fakes.oidc:{server.server_port}", daemon=True)
     thread.start()
     return RunningProvider(server=server, thread=thread, app=app, issuer=issuer)

@@ -1,16 +1,8 @@
-"""The citizen's data store (kho quản lý dữ liệu điện tử của tổ chức, cá nhân): the personal
-document store on the national / provincial public service portal.
+"""Local stand-in for the citizen's data store (kho quản lý dữ liệu điện tử), the store's side of
+``kho_du_lieu.*`` (:class:`engine.connectors.data_store.DataStore`).
 
-Three connectors, one store behind them:
-
-- ``kho_du_lieu.luu_giay_to`` pushes a document (a signed result) into the owner's store and
-  returns its store id (``ma_luu_tru``). Idempotent on (``ma_ho_so``, ``ma_bam``): a retry after a
-  lost answer gets the first id back and the document is kept once.
-- ``kho_du_lieu.lay_giay_to`` lists the owner's documents (metadata only, newest first).
-- ``kho_du_lieu.tai_giay_to`` returns one document's bytes (base64), so a listing stays small.
-
-The local fake keeps its data in files under a folder with a lock, not in memory, because the
-web app and the Celery workers are separate processes that must see the same store.
+It keeps its data in files under a folder with a lock, not in memory, because the web app and
+the Celery workers are separate processes that must see the same store.
 """
 
 from __future__ import annotations
@@ -18,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 import shutil
 import tempfile
 import weakref
@@ -29,24 +20,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.connectors import ConnectorError, FakeControls, RetryPolicy
-from engine.shared_file import locked_json, write_atomically
-
-MAX_CONTENT_BYTES = 10 * 1024 * 1024  # the store's limit per document
-MAX_LISTED = 50  # a listing names at most this many documents, newest first
-FORMATS = ("pdf", "jpg", "png", "docx", "xml")
-ID_NUMBER = re.compile(r"\d{12}")
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-TYPE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # e.g. a national procedure code 1.001193
-STORE_ID = re.compile(r"KDL-\d{8}")
-# Failure reason -> BPMN error code, the same for the three operations.
-ERROR_CODES: Mapping[str, str] = {
-    "invalid_id": "kho_du_lieu_sai_dinh_danh",
-    "invalid_hash": "kho_du_lieu_sai_ma_bam",
-    "not_found": "kho_du_lieu_khong_co",
-    "*": "kho_du_lieu_loi",
-}
-LISTED_FIELDS = ("ma_luu_tru", "ten_giay_to", "loai_giay_to", "dinh_dang", "ma_bam", "ngay_luu", "kich_thuoc")
+from engine.connectors import ConnectorError
+from engine.connectors.data_store import (
+    FORMATS,
+    ID_NUMBER,
+    LISTED_FIELDS,
+    MAX_CONTENT_BYTES,
+    MAX_LISTED,
+    SHA256_HEX,
+    STORE_ID,
+    TYPE_CODE,
+)
+from fakes.controls import FakeControls
+from fakes.shared_file import locked_json, write_atomically
 
 
 def _refused(message: str, reason: str) -> ConnectorError:
@@ -192,60 +178,3 @@ class FakeDataStore:
             index.clear()
             index.update({"next": 1, "documents": []})
         shutil.rmtree(self.root / "tep", ignore_errors=True)
-
-
-@dataclass
-class StorePush:
-    """``kho_du_lieu.luu_giay_to``: keep a document in the owner's store, get its store id."""
-
-    store: FakeDataStore
-    name: str = "kho_du_lieu.luu_giay_to"
-    required_params: frozenset[str] = frozenset({"so_dinh_danh", "ma_ho_so", "ten_giay_to", "loai_giay_to",
-                                                 "ma_bam", "noi_dung_base64"})
-    optional_params: frozenset[str] = frozenset({"dinh_dang"})
-    result_fields: frozenset[str] = frozenset({"ma_luu_tru", "ngay_luu"})
-    timeout: float = 30.0
-    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=1.0)
-    error_codes: Mapping[str, str] = field(default_factory=lambda: dict(ERROR_CODES))
-
-    def call(self, params: Mapping[str, Any]) -> Any:
-        return self.store.store(params)
-
-
-@dataclass
-class StoreList:
-    """``kho_du_lieu.lay_giay_to``: the owner's documents (no content), newest first."""
-
-    store: FakeDataStore
-    name: str = "kho_du_lieu.lay_giay_to"
-    required_params: frozenset[str] = frozenset({"so_dinh_danh"})
-    optional_params: frozenset[str] = frozenset({"loai_giay_to"})
-    result_fields: frozenset[str] = frozenset({"giay_to"})
-    timeout: float = 5.0  # a citizen's page waits on it
-    retry: RetryPolicy = RetryPolicy(attempts=2, backoff=0.5)
-    error_codes: Mapping[str, str] = field(default_factory=lambda: dict(ERROR_CODES))
-
-    def call(self, params: Mapping[str, Any]) -> Any:
-        return self.store.list_(params)
-
-
-@dataclass
-class StoreFetch:
-    """``kho_du_lieu.tai_giay_to``: one of the owner's documents with its bytes (base64)."""
-
-    store: FakeDataStore
-    name: str = "kho_du_lieu.tai_giay_to"
-    required_params: frozenset[str] = frozenset({"so_dinh_danh", "ma_luu_tru"})
-    optional_params: frozenset[str] = frozenset()
-    result_fields: frozenset[str] = frozenset({*LISTED_FIELDS, "noi_dung_base64"})
-    timeout: float = 20.0
-    retry: RetryPolicy = RetryPolicy(attempts=2, backoff=0.5)
-    error_codes: Mapping[str, str] = field(default_factory=lambda: dict(ERROR_CODES))
-    max_answer_bytes: int = MAX_CONTENT_BYTES * 4 // 3 + 64 * 1024  # base64 of the largest document
-
-    def call(self, params: Mapping[str, Any]) -> Any:
-        return self.store.fetch(params)
-
-
-def data_store_connectors(store: FakeDataStore) -> list[StorePush | StoreList | StoreFetch]:
-    return [StorePush(store), StoreList(store), StoreFetch(store)]

@@ -5,11 +5,11 @@ for the population registry: production points MOTCUA_OIDC_ISSUER at the real ga
 embedded default (`motcua serve`) and the tests at this one. Citizens are picked from a list,
 there are no passwords. Never expose it beyond the loopback interface.
 
-    python -m devoidc --port 5001
+    python -m fakes.oidc --port 5001
 """
 
-from devoidc.provider import create_provider_app, demo_people, subject_for
-from devoidc.server import RunningProvider, start_in_thread
+from fakes.oidc.provider import create_provider_app, demo_people, subject_for
+from fakes.oidc.server import RunningProvider, start_in_thread
 
 DEV_CLIENT_ID = "motcua-dev"
 DEV_CLIENT_SECRET = "motcua-dev-not-secret"  # public: the app accepts it only with an issuer on this machine

@@ -36,7 +36,7 @@ _TOKEN_PARAMS = ("grant_type", "code", "redirect_uri", "code_verifier", "client_
 
 def demo_people() -> list[dict[str, Any]]:
     """The citizens of the population-registry fake, so the demo accounts ``an`` and ``binh`` match."""
-    from engine.connectors import DEMO_PEOPLE
+    from fakes.population import DEMO_PEOPLE
 
     return [{"identity_number": number, "name": person["ho_ten"], "birthdate": person["ngay_sinh"]}
             for number, person in DEMO_PEOPLE.items()]
@@ -44,7 +44,7 @@ def demo_people() -> list[dict[str, Any]]:
 
 def subject_for(identity_number: str) -> str:
     """A stable, opaque ``sub``: the identity number itself never travels as the subject."""
-    return hashlib.sha256(f"devoidc:{identity_number}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"fakes.oidc:{identity_number}".encode()).hexdigest()[:32]
 
 
 @dataclass

@@ -1,10 +1,8 @@
-"""Public post (bưu chính công ích): send a result by post and follow the parcel.
+"""Local stand-in for public post (bưu chính công ích), the carrier's side of ``buu_chinh.*``.
 
-``buu_chinh.tao_van_don`` books a shipment and returns its tracking number;
-``buu_chinh.tra_cuu`` reads where the parcel is. The local fake keeps the shipments it
-booked and behaves like the carrier's API: a second booking for the same dossier returns
-the first shipment (so a retry after a lost answer sends one parcel), an address without
-province or street is refused, and :class:`FakeControls` make the next calls fail or hang.
+It keeps the shipments it booked and behaves like the carrier's API: a second booking for the
+same dossier returns the first shipment, an address without province or street is refused,
+and :class:`~fakes.controls.FakeControls` make the next calls fail or hang.
 """
 
 from __future__ import annotations
@@ -15,37 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.connectors import ConnectorError, FakeControls, RetryPolicy, mobile_number
-from engine.shared_file import kept_in
+from engine.connectors import ConnectorError
+from engine.connectors.messaging import mobile_number
+from engine.connectors.post import TRACKING_STATES, is_tracking_number, tracking_number
+from fakes.controls import FakeControls
+from fakes.shared_file import kept_in
 
 POST_FILE = "buu-chinh.json"
 POST_RECORDS = ("shipments", "by_dossier")
-
-TRACKING_STATES = ("da_nhan_gui", "dang_van_chuyen", "da_phat", "phat_khong_thanh_cong")
-S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
-
-
-def s10_check_digit(serial: str) -> int:
-    """The check digit of an 8-digit serial in a UPU S10 tracking number (EL123456785VN)."""
-    remainder = 11 - sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS, strict=True)) % 11
-    return {10: 0, 11: 5}.get(remainder, remainder)
-
-
-def tracking_number(sequence: int, prefix: str = "EL") -> str:
-    serial = f"{sequence:08d}"
-    return f"{prefix}{serial}{s10_check_digit(serial)}VN"
-
-
-def is_tracking_number(text: str) -> bool:
-    return (len(text) == 13 and text[:2].isalpha() and text[2:11].isdigit() and text[11:] == "VN"
-            and s10_check_digit(text[2:10]) == int(text[10]))
 
 
 @dataclass
 class FakePostOffice:
     """The carrier's side: shipments by tracking number, and by dossier code for idempotency."""
 
-    folder: Path | None = None  # set: the records live in files there, shared by processes (engine.shared_file)
+    folder: Path | None = None  # set: the records live in files there, shared by processes (fakes.shared_file)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_dossier: dict[str, str] = field(default_factory=dict)
     controls: FakeControls = field(default_factory=FakeControls)
@@ -101,37 +83,3 @@ class FakePostOffice:
 def _postage(address: Mapping[str, Any]) -> int:
     """A flat documents rate; the real carrier prices by zone and weight."""
     return 25000 if address.get("tinh_thanh") else 35000
-
-
-@dataclass
-class PostShipment:
-    """``buu_chinh.tao_van_don``: book a shipment of the result, get its tracking number."""
-
-    office: FakePostOffice
-    name: str = "buu_chinh.tao_van_don"
-    required_params: frozenset[str] = frozenset({"ma_ho_so", "nguoi_nhan", "dia_chi_nhan", "so_dien_thoai"})
-    optional_params: frozenset[str] = frozenset({"ghi_chu"})
-    result_fields: frozenset[str] = frozenset({"ma_van_don", "cuoc_phi"})
-    timeout: float = 15.0
-    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=1.0)
-    error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "buu_chinh_loi"})
-
-    def call(self, params: Mapping[str, Any]) -> Any:
-        return self.office.book(params)
-
-
-@dataclass
-class PostTracking:
-    """``buu_chinh.tra_cuu``: where the parcel with this tracking number is."""
-
-    office: FakePostOffice
-    name: str = "buu_chinh.tra_cuu"
-    required_params: frozenset[str] = frozenset({"ma_van_don"})
-    optional_params: frozenset[str] = frozenset()
-    result_fields: frozenset[str] = frozenset({"ma_van_don", "trang_thai"})
-    timeout: float = 10.0
-    retry: RetryPolicy = RetryPolicy(attempts=3, backoff=1.0)
-    error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "buu_chinh_loi"})
-
-    def call(self, params: Mapping[str, Any]) -> Any:
-        return self.office.track(params)

@@ -1,15 +1,15 @@
-"""``python -m devoidc [--host H] [--port P]``: run the development OpenID Connect provider."""
+"""``python -m fakes.oidc [--host H] [--port P]``: run the development OpenID Connect provider."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from devoidc import DEV_CLIENT_ID, DEV_CLIENT_SECRET, start_in_thread
+from fakes.oidc import DEV_CLIENT_ID, DEV_CLIENT_SECRET, start_in_thread
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devoidc", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fakes.oidc", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (keep it loopback)")
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--issuer", help="issuer URL (default: http://HOST:PORT)")
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = {args.client_id: {"client_secret": args.client_secret or None, "redirect_uris": redirect_uris,
                                 "name": "Dịch vụ công trực tuyến"}}
     running = start_in_thread(args.host, args.port, args.issuer, clients)
-    print(f"devoidc: OpenID Connect provider at {running.issuer} (client {args.client_id})", flush=True)
+    print(f"fakes.oidc: OpenID Connect provider at {running.issuer} (client {args.client_id})", flush=True)
     print(f"         discovery: {running.issuer}/.well-known/openid-configuration", flush=True)
     try:
         while running.thread.is_alive():

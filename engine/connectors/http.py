@@ -1,8 +1,9 @@
 """Calling a real outside system over HTTPS with JSON, with the same declarations as its fake.
 
 Outside systems are reached through the province's integration gateway (LGSP) or the
-system's own API, each answering JSON. :class:`HttpConnector` takes a fake's declarations
-(parameters, result fields, time limit, retries, error codes) and POSTs the parameters to
+system's own API, each answering JSON. :class:`HttpConnector` takes an operation's declarations
+(parameters, result fields, time limit, retries, error codes: the ``*Spec`` classes of the
+protocol modules beside this one, which the fakes share) and POSTs the parameters to
 ``<url>/<operation>``: the process, the validator and the tests see the same connector
 whichever side answers. HTTP statuses map to the same failures the fakes raise: 408, 429
 and 5xx, refused connections and timeouts are worth retrying; other 4xx (and redirects,
@@ -17,7 +18,6 @@ the environment.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import ssl
@@ -32,9 +32,9 @@ import httpx
 from engine.connectors import (
     DEFAULT_TIMEOUT,
     NO_RETRY,
-    Connector,
     ConnectorError,
     ConnectorTimeout,
+    Declared,
     RetryPolicy,
     error_codes_of,
     result_fields,
@@ -158,7 +158,7 @@ def _reason(body: bytes) -> str | None:
 
 @dataclass
 class HttpConnector:
-    """A connector whose declarations come from its fake and whose answers come from the real system."""
+    """A connector whose declarations come from its protocol module and whose answers come from the real system."""
 
     name: str
     endpoint: Endpoint
@@ -172,50 +172,14 @@ class HttpConnector:
     max_answer_bytes: int = MAX_ANSWER_BYTES  # a connector answering with a document declares more
 
     @classmethod
-    def like(cls, fake: Connector, endpoint: Endpoint) -> HttpConnector:
-        """The real-system twin of ``fake``: operation = the part of the name after the dot."""
-        return cls(name=fake.name, endpoint=endpoint, operation=fake.name.split(".", 1)[-1],
-                   required_params=fake.required_params, optional_params=fake.optional_params,
-                   result_fields=result_fields(fake), timeout=timeout_of(fake) or DEFAULT_TIMEOUT,
-                   retry=retry_of(fake), error_codes=dict(error_codes_of(fake)),
-                   max_answer_bytes=getattr(fake, "max_answer_bytes", MAX_ANSWER_BYTES))
+    def like(cls, declared: Declared, endpoint: Endpoint) -> HttpConnector:
+        """The real-system twin of ``declared`` (a ``*Spec``, or any connector): operation = the part
+        of the name after the dot."""
+        return cls(name=declared.name, endpoint=endpoint, operation=declared.name.split(".", 1)[-1],
+                   required_params=declared.required_params, optional_params=declared.optional_params,
+                   result_fields=result_fields(declared), timeout=timeout_of(declared) or DEFAULT_TIMEOUT,
+                   retry=retry_of(declared), error_codes=dict(error_codes_of(declared)),
+                   max_answer_bytes=getattr(declared, "max_answer_bytes", MAX_ANSWER_BYTES))
 
     def call(self, params: Mapping[str, Any]) -> Any:
         return post_json(self.endpoint, self.operation, dict(params), self.timeout, self.max_answer_bytes)
-
-
-@dataclass
-class HttpPortalApi:
-    """The national portal's six calls over HTTPS (:class:`engine.national_portal.PortalApi`)."""
-
-    endpoint: Endpoint
-    timeout: float = DEFAULT_TIMEOUT
-
-    def _post(self, operation: str, payload: Mapping[str, Any], token: str | None = None) -> dict[str, Any]:
-        endpoint = dataclasses.replace(self.endpoint, token=token) if token else self.endpoint
-        try:
-            return post_json(endpoint, operation, payload, self.timeout)
-        except ConnectorError as err:
-            if token is not None and err.reason in ("token_expired", "unauthorised"):  # the client fetches another
-                from engine.national_portal import TokenExpired
-
-                raise TokenExpired() from None
-            raise
-
-    def token(self, client_id: str, secret: str) -> dict[str, Any]:
-        return self._post("token", {"client_id": client_id, "client_secret": secret})
-
-    def dossier_code(self, token: str, local_code: str, unit: str) -> dict[str, Any]:
-        return self._post("ma-ho-so", {"ma_ho_so": local_code, "ma_don_vi": unit}, token)
-
-    def upload(self, token: str, national_code: str, file: Mapping[str, Any]) -> dict[str, Any]:
-        return self._post("tep", {"ma_ho_so_quoc_gia": national_code, **file}, token)
-
-    def create(self, token: str, dossier: Mapping[str, Any]) -> dict[str, Any]:
-        return self._post("ho-so", dossier, token)
-
-    def progress(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]:
-        return self._post("tien-do", update, token)
-
-    def status(self, token: str, update: Mapping[str, Any]) -> dict[str, Any]:
-        return self._post("trang-thai", update, token)

@@ -1,10 +1,7 @@
-"""``ly_lich_tu_phap.xac_minh``: ask the judicial-record database (and through it the police
-and courts) whether a person has convictions on record, for a criminal-record certificate.
+"""Local stand-in for the judicial-record database, ``ly_lich_tu_phap.xac_minh``.
 
-The real exchange goes to another agency and is slow: it can time out or answer "busy", and
-is worth retrying; a request it cannot match (wrong identity number format) is refused for good.
-The local fake answers from its own records; its ``controls`` make the next calls fail or
-hang longer than the time limit.
+It answers from its own records, like the real exchange: a malformed request is refused for
+good, and its ``controls`` make the next calls fail or hang longer than the time limit.
 """
 
 from __future__ import annotations
@@ -13,25 +10,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.connectors import ConnectorError, FakeControls, RetryPolicy
+from engine.connectors import ConnectorError
+from engine.connectors.judicial_records import JudicialRecordCheck
+from fakes.controls import FakeControls
 
 
 @dataclass
-class FakeJudicialRecords:
+class FakeJudicialRecords(JudicialRecordCheck):
     """Local stand-in for the judicial-record database. ``convictions`` by identity number:
     the offences a certificate would list (none for most people)."""
 
     convictions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     controls: FakeControls = field(default_factory=FakeControls)
     calls: list[str] = field(default_factory=list)  # dossier codes asked about, in order
-    name: str = "ly_lich_tu_phap.xac_minh"
-    required_params: frozenset[str] = frozenset({"ma_ho_so", "so_dinh_danh", "ho_ten", "ngay_sinh"})
-    optional_params: frozenset[str] = frozenset({"loai_phieu"})
-    result_fields: frozenset[str] = frozenset({"ket_qua", "so_ban_an", "ma_tra_loi"})
-    timeout: float = 30.0
-    # An inter-agency answer is worth waiting for: five tries over about half a minute.
-    retry: RetryPolicy = RetryPolicy(attempts=5, backoff=2.0, max_backoff=15.0)
-    error_codes: Mapping[str, str] = field(default_factory=lambda: {"*": "xac_minh_khong_duoc"})
 
     def call(self, params: Mapping[str, Any]) -> Any:
         self.calls.append(str(params["ma_ho_so"]))

@@ -1,5 +1,6 @@
-"""Notification connectors besides SMS: e-mail over real SMTP (``email.gui``) and Zalo OTT
-(``zalo.gui``). Errors never quote the address: connector errors end up in logs and rows."""
+"""Notification connectors: e-mail over real SMTP (``email.gui``, the client is :class:`SmtpMailer`),
+SMS (``sms.gui``) and Zalo OTT (``zalo.gui``), whose only answering systems today are the local
+fakes in ``fakes.messaging``. Errors never quote the address: connector errors end up in logs and rows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
-from engine.connectors import ConnectorError, mobile_number
+from engine.connectors import ConnectorError
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
@@ -81,30 +82,37 @@ def _reply_error(what: str, code: int) -> ConnectorError:
 
 
 ZALO_MAX_LENGTH = 2000  # characters in one OA text message
+SMS_MAX_LENGTH = 480  # three concatenated SMS segments
 
 
-@dataclass
-class FakeZaloOa:
-    """Local stand-in for Zalo's Official Account / ZNS API, which reaches a citizen by phone
-    number. Records what it was asked to send; ``fail_next`` makes the next calls fail as the
-    real API does; numbers in ``not_on_zalo`` are refused like a number without a Zalo account."""
+def mobile_number(params: Mapping[str, Any]) -> str:
+    """``so_dien_thoai`` as a Vietnamese mobile number (10 digits from 0), or the refusal a
+    messaging gateway gives (not worth retrying)."""
+    number = str(params["so_dien_thoai"])
+    if not (number.startswith("0") and len(number) == 10 and number.isdigit()):
+        raise ConnectorError("invalid phone number", retryable=False)
+    return number
 
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    fail_next: list[ConnectorError] = field(default_factory=list)
-    not_on_zalo: set[str] = field(default_factory=set)
-    name: str = "zalo.gui"
+
+@dataclass(kw_only=True)
+class SmsSend:
+    """``sms.gui``: an SMS gateway (brandname SMS) sends ``noi_dung`` (at most 480 characters) to a
+    mobile number. Timeouts are retryable; an invalid number or a message too long is not. The
+    answering system (``fakes.messaging``) subclasses this with its ``call``."""
+
+    name: str = "sms.gui"
     required_params: frozenset[str] = frozenset({"so_dien_thoai", "noi_dung"})
     optional_params: frozenset[str] = frozenset()
     result_fields: frozenset[str] = frozenset({"message_id"})
 
-    def call(self, params: Mapping[str, Any]) -> Any:
-        if self.fail_next:
-            raise self.fail_next.pop(0)
-        number = mobile_number(params)
-        if number in self.not_on_zalo:
-            raise ConnectorError("user not found on Zalo", retryable=False)
-        text = str(params["noi_dung"])
-        if not text.strip() or len(text) > ZALO_MAX_LENGTH:
-            raise ConnectorError("message empty or too long", retryable=False)
-        self.sent.append({"so_dien_thoai": number, "noi_dung": text})
-        return {"message_id": f"zalo-fake-{len(self.sent)}"}
+
+@dataclass(kw_only=True)
+class ZaloSend:
+    """``zalo.gui``: Zalo's Official Account / ZNS API sends a text (at most 2,000 characters) to
+    the Zalo account of a phone number; a number without one is refused for good. The answering
+    system (``fakes.messaging``) subclasses this with its ``call``."""
+
+    name: str = "zalo.gui"
+    required_params: frozenset[str] = frozenset({"so_dien_thoai", "noi_dung"})
+    optional_params: frozenset[str] = frozenset()
+    result_fields: frozenset[str] = frozenset({"message_id"})
