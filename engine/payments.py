@@ -16,7 +16,7 @@ VNPay-style gateways use:
 A signature is HMAC-SHA256 with the shared secret over the protocol's fields as
 ``key=value`` pairs (values percent-encoded) sorted by key and joined by ``&``, in hex.
 A result carries a timestamp and the gateway's own transaction number, so a stale answer is
-refused and a replayed one recognised. The local fake (``devpay``) and a real gateway run
+refused and a replayed one recognised. The local fake (``fakes.payment``) and a real gateway run
 through the same code; only the URL, merchant code and secret differ.
 """
 

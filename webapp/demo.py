@@ -1,7 +1,7 @@
 """Demo units and accounts for the embedded default and the tests (idempotent).
 
 Names and identity numbers are invented; the citizens match the population-registry fake
-(engine.connectors.DEMO_PEOPLE) so once-only prefill works with them.
+(fakes.population.DEMO_PEOPLE) so once-only prefill works with them.
 """
 
 from __future__ import annotations

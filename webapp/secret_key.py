@@ -20,7 +20,7 @@ KEY_FILE = "secret_key"
 GENERATE = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 # Every development value this repository has ever published for a secret: the old key
-# default, devoidc's client secret, devpay's shared secret, the national portal fake's secret.
+# default, fakes.oidc's client secret, fakes.payment's shared secret, the national portal fake's secret.
 # tests/webapp/test_secrets.py checks the list still holds the ones the code defines.
 PUBLIC_VALUES = frozenset({
     "dev-only-not-secret",
