@@ -72,3 +72,16 @@ class ApiToken(db.Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     account: Mapped[Account] = relationship()
+
+
+class AttemptThrottle(db.Model):
+    """Failed attempts per key (an account name, a client address, a lookup client), in the database
+    so every gunicorn worker sees the same counts (webapp/accounts/throttle.py). The key is an HMAC:
+    the table must not become a list of the names and addresses people typed."""
+
+    __tablename__ = "attempt_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

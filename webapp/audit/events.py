@@ -15,6 +15,8 @@ class Event(StrEnum):
     CITIZEN_LOGGED_IN = "citizen.logged_in"
     OFFICER_LOGGED_IN = "officer.logged_in"
     OFFICER_PASSWORD_REHASHED = "officer.password_rehashed"
+    OFFICER_LOGIN_FAILED = "officer.login_failed"
+    OFFICER_LOGIN_LOCKED = "officer.login_locked"
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
     # a dossier's life
@@ -71,6 +73,9 @@ LABELS: dict[Event, tuple[str, str]] = {
     Event.OFFICER_LOGGED_IN: ("Cán bộ đăng nhập", "Officer signed in"),
     Event.OFFICER_PASSWORD_REHASHED: ("Mật khẩu cán bộ được băm lại theo chuẩn mới",
                                       "Officer password re-hashed to the current scheme"),
+    Event.OFFICER_LOGIN_FAILED: ("Đăng nhập cán bộ không thành công", "Officer sign-in failed"),
+    Event.OFFICER_LOGIN_LOCKED: ("Tạm khóa đăng nhập do nhập sai nhiều lần",
+                                 "Sign-in locked after too many failed attempts"),
     Event.ROLE_GRANTED: ("Cấp vai trò", "Role granted"),
     Event.ROLE_REVOKED: ("Thu hồi vai trò", "Role revoked"),
     Event.DOSSIER_SUBMITTED: ("Nộp hồ sơ", "Dossier submitted"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -9,7 +10,8 @@ from flask.typing import ResponseReturnValue
 from engine.statuses import Channel, DossierStatus
 from webapp import formui
 from webapp.accounts.models import Account
-from webapp.accounts.officer_auth import SESSION_KEY, authenticate, current_officer, officer_required
+from webapp.accounts.officer_auth import SESSION_KEY, current_officer, officer_required, sign_in
+from webapp.accounts.oidc import safe_next
 from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.deadlines import service as deadlines
@@ -19,6 +21,7 @@ from webapp.dossiers.models import Document, StepRecord, WorkItem
 from webapp.dossiers.notes import NOTE_MAX, notes_of
 from webapp.extensions import db
 from webapp.i18n import current_lang
+from webapp.models import utcnow
 from webapp.pagination import page_arg, page_count
 from webapp.procedures import service as procedures
 from webapp.workspace import outside_systems
@@ -30,25 +33,32 @@ DUE_SOON = timedelta(hours=8)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: a login link must not be able to send an officer to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("workspace.worklist")
+    """Only local paths: a login link must not be able to send an officer to another site. The same
+    rule as the citizen login (control characters, backslashes, schemes, ``//``...: the worklist)."""
+    return safe_next(target, default=url_for("workspace.worklist"))
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    error = None
+    error, minutes = None, 0
     if request.method == "POST":
-        account = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        now = utcnow()
+        result = sign_in(request.form.get("username", ""), request.form.get("password", ""),
+                         client=request.remote_addr or "", now=now)
+        account = result.account
         if account is not None:
             session.clear()  # a fresh session id on login
             session[SESSION_KEY] = account.id
             record(Event.OFFICER_LOGGED_IN, actor_id=account.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        error = True
-    return render_template("workspace/login.html", error=error), 401 if error else 200
+        db.session.commit()  # the failure counts, whatever happens next
+        if result.locked_until is not None:
+            error, minutes = "locked", max(1, math.ceil((result.locked_until - now).total_seconds() / 60))
+        else:
+            error = "wrong"
+    status = {"locked": 429, "wrong": 401}.get(error or "", 200)
+    return render_template("workspace/login.html", error=error, minutes=minutes), status
 
 
 @bp.post("/dang-xuat")
