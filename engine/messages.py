@@ -81,6 +81,19 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Thành phần {component}: required_when nêu trường {field}, nhưng tờ khai không có trường này.",
         "Component {component}: required_when names the field {field}, which the declaration does not have.",
     ),
+    # --- what the product reads (procedure.yaml fields:, engine/bindings.py) -------------
+    "field_path_unknown": (
+        "fields.{concept}: không biểu mẫu nào của thủ tục có trường {field}.",
+        "fields.{concept}: no form of the procedure has the field {field}.",
+    ),
+    "field_path_not_in_step_form": (
+        "fields.{concept}: biểu mẫu {form} của bước {step} không có trường {field}.",
+        "fields.{concept}: the form {form} of the step {step} has no field {field}.",
+    ),
+    "fields_step_unknown": (
+        "fields.steps.{step}: quy trình không có bước (user task) nào có mã {step}.",
+        "fields.steps.{step}: the process has no user task with the id {step}.",
+    ),
     "prefill_unknown_source": (
         "Trường {field}: nguồn điền sẵn (x-prefill) không hợp lệ: {detail}. Dùng dan_cu.<trường> hoặc ho_so_truoc.",
         "Field {field}: invalid prefill source (x-prefill): {detail}. Use dan_cu.<field> or ho_so_truoc.",

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import forms, prefill, sandbox
+from engine import bindings, forms, prefill, sandbox
 from engine.connectors import ConnectorRegistry, error_codes_of
 from engine.messages import render
 from engine.metadata import parse_metadata
@@ -172,6 +172,7 @@ def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None
     _check_other_expressions(checked)
     _check_graph(checked)
     _check_component_conditions(checked)
+    _check_bindings(checked)
     _check_decisions(checked)
     _check_called_processes(checked)
     main = _main_processes(checked)
@@ -268,6 +269,31 @@ def _check_component_conditions(checked: CheckedPackage) -> None:
             if dotted.split(".")[0] not in top:
                 checked.add(checked.source.metadata_path or "procedure.yaml", None, "component_condition_field",
                             component=component.get("key"), field=dotted)
+
+
+def _check_bindings(checked: CheckedPackage) -> None:
+    """Every path ``fields:`` declares (engine/bindings.py) is a field of a form of the package, an
+    approving step's own paths a field of that step's form: a misspelt one would silently read nothing."""
+    if checked.metadata is None or checked.registry is None:
+        return
+    file, slug = checked.source.metadata_path or "procedure.yaml", checked.source.slug
+    schemas = {p: d for p, d in checked.form_docs.items() if p.startswith(f"{slug}/") and p.endswith(FORM_SUFFIX)}
+    human = {e.id: e for e in checked.model.elements.values() if e.tag in HUMAN_TASK_TAGS}
+    for step in (checked.metadata.get("fields") or {}).get("steps") or {}:
+        if step not in human:
+            checked.add(file, None, "fields_step_unknown", step=step)
+    for concept, step, dotted in bindings.declared_paths(checked.metadata):
+        own = human[step].form if step in human else None
+        where = {f"{slug}/{own}": schemas[f"{slug}/{own}"]} if f"{slug}/{own}" in schemas else schemas
+        if not any(bindings.schema_has_path(doc, bindings.split(dotted),
+                                            checked.registry.resolver(base_uri=forms.uri_for(path)))
+                   for path, doc in where.items()):
+            if len(where) == 1 and step:
+                checked.add(file, step, "field_path_not_in_step_form", concept=f"steps.{step}.{concept}",
+                            field=dotted, form=own, step=step)
+            else:
+                checked.add(file, step, "field_path_unknown", concept=f"steps.{step}.{concept}" if step else concept,
+                            field=dotted)
 
 
 def _check_element(checked: CheckedPackage, element: Element, connectors: ConnectorRegistry) -> None:

@@ -24,6 +24,9 @@ from webapp.extensions import db
 WITHDRAWABLE = frozenset({DossierStatus.NEW, DossierStatus.RECEIVED, DossierStatus.PROCESSING,
                           DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.PAYMENT_REQUESTED})
 REASON_MAX = 500
+# The product's own record, not a package form: the reason is kept under this key on the status row
+# (a withdrawal request here, a late-result apology in webapp/workspace/apology.py).
+REASON_KEY = "ly_do"
 
 
 def can_withdraw(dossier: Dossier) -> bool:
@@ -45,7 +48,7 @@ def request(*, account_id: int, dossier: Dossier, reason: str, now: datetime | N
         latest = db.session.scalar(sa.select(StepRecord).where(
             StepRecord.dossier_id == dossier.id, StepRecord.kind == "status").order_by(StepRecord.id.desc()).limit(1))
         assert latest is not None
-        latest.data = {"ly_do": reason}
+        latest.data = {REASON_KEY: reason}
         # The audit entry says that it happened, never the citizen's words.
         record(Event.DOSSIER_WITHDRAWAL_REQUESTED, actor_id=account_id, dossier_id=dossier.id, object_type="dossier",
                object_id=dossier.code)
@@ -78,7 +81,7 @@ def pending(principal: Principal, limit: int = 50) -> list[Dossier]:
 
 def request_reason(dossier: Dossier) -> str | None:
     latest = _latest_request(dossier)
-    return (latest.data or {}).get("ly_do") if latest is not None else None
+    return (latest.data or {}).get(REASON_KEY) if latest is not None else None
 
 
 def _latest_request(dossier: Dossier) -> StepRecord | None:

@@ -1,6 +1,6 @@
-"""Field names and element ids: a field at data path ``tre_em.ho_ten`` under prefix ``f`` is posted as
-``f.tre_em.ho_ten`` and rendered with id ``f-tre_em-ho_ten``; array items carry their index
-(``f.con.0.ho_ten``, ``f-con-0-ho_ten``). Extra options of a radio or checkbox group get ``--2``, ``--3``…
+"""Field names and element ids: a field at data path ``tre_em.ngay_sinh`` under prefix ``f`` is posted as
+``f.tre_em.ngay_sinh`` and rendered with id ``f-tre_em-ngay_sinh``; array items carry their index
+(``f.con.0.ngay_sinh``, ``f-con-0-ngay_sinh``). Extra options of a radio or checkbox group get ``--2``, ``--3``…
 so they never collide with an id derived from a data path."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def dom_id(prefix: str, path: Path) -> str:
 
 
 def split_path(dotted: str) -> Path:
-    """``con.0.ho_ten`` -> ("con", 0, "ho_ten"); the error paths of engine.forms.validate look like that."""
+    """``con.0.ngay_sinh`` -> ("con", 0, "ngay_sinh"); the error paths of engine.forms.validate look like that."""
     if not dotted:
         return ()
     return tuple(int(p) if p.isascii() and p.isdigit() else p for p in dotted.split("."))

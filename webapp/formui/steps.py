@@ -57,8 +57,8 @@ def errors_in(errors: Sequence[Any], form_steps: Sequence[Step], index: int) -> 
 
 
 def title_at(form: Any, path: str, lang: str = "vi") -> str:
-    """The titles along a dotted path (``nguoi_yeu_cau.ho_ten``), as the citizen reads them:
-    "Người yêu cầu › Họ, chữ đệm và tên"."""
+    """The titles along a dotted path (``tre_em.ngay_sinh``), as the citizen reads them:
+    "Trẻ em › Ngày, tháng, năm sinh"."""
     node, titles = root_node(form), []
     for key in path.split("."):
         child = node.child(key) if node is not None else None

@@ -1,6 +1,12 @@
 """What a status change tells the citizen, on which channels. Texts come from
 ``templates.yaml`` and carry the dossier code and a tracking link, never personal data;
-the only personal value a channel gets is its own address (e-mail, phone number)."""
+the only personal value a channel gets is its own address (e-mail, phone number), read through
+the package's ``fields:`` (engine/bindings.py).
+
+A refusal (3), a supplement request (5) and a stop (8) also carry the officer's reason and what to
+add (webapp/dossiers/reasons.py): words about the dossier, not data about the citizen, sent with
+identity and phone numbers and e-mail addresses an officer may have quoted masked, and cut short
+in SMS/Zalo/inbox texts (the page has the whole text)."""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from engine.bindings import Bindings
 from engine.connectors import ConnectorError
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
+from webapp.dossiers import reasons
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.models import utcnow
@@ -24,6 +32,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = "motcua_notify_templates"
 CONNECTOR_FOR = {"email": "email.gui", "sms": "sms.gui", "zalo": "zalo.gui"}
+SHORT_REASON = 300  # characters of a reason in an SMS, Zalo or inbox text
 
 
 def templates() -> Templates:
@@ -39,26 +48,46 @@ def _values(dossier: Dossier, status: int, lang: str) -> dict[str, str]:
             "due": due, "link": f"{base}/ho-so/{dossier.code}"}
 
 
+WITHDRAWN = {"vi": "theo yêu cầu rút hồ sơ của bạn", "en": "at your request to withdraw the dossier"}
+
+
+def _reason_values(dossier: Dossier, status: int, lang: str, *, limit: int | None) -> dict[str, str]:
+    """{reason} and {items} for a refusal, a supplement request or a stop ("" when none was given)."""
+    reason = reasons.latest(dossier, status)
+    if reason is None:
+        return {}
+
+    def cut(text: str) -> str:
+        text = " ".join(reasons.without_identifiers(text).split())
+        return text if limit is None or len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    text = cut(reason.text)
+    if reason.withdrawn:
+        text = WITHDRAWN[lang] + (f" ({text})" if text else "")
+    return {"reason": text, "items": cut(reason.items)}
+
+
 def bodies(dossier: Dossier, status: int) -> dict[str, str]:
     """The text each channel gets. E-mail is bilingual and stored as ``subject\\n\\nbody``."""
-    vi = templates().render(status, "vi", _values(dossier, status, "vi"))
-    en = templates().render(status, "en", _values(dossier, status, "en"))
+    vi, en = (templates().render(status, lang, _values(dossier, status, lang)
+                                 | _reason_values(dossier, status, lang, limit=None)) for lang in ("vi", "en"))
+    vi_short = templates().render(status, "vi", _values(dossier, status, "vi")
+                                  | _reason_values(dossier, status, "vi", limit=SHORT_REASON)).short
     email = f"{vi.subject}\n\n{vi.email.rstrip()}\n\n— English —\n{en.email.rstrip()}\n"
-    return {"portal": vi.short, "email": email, "sms": vi.short, "zalo": vi.short}
+    return {"portal": vi_short, "email": email, "sms": vi_short, "zalo": vi_short}
 
 
 def addresses(dossier: Dossier) -> dict[str, str | None]:
-    """Channels the applicant asked for in ``nhan_ket_qua``, in sending order, with their address."""
-    delivery: Any = (dossier.form_data or {}).get("nhan_ket_qua") or {}
-    if not isinstance(delivery, dict):
-        delivery = {}
+    """Channels the applicant asked for in the declaration (the package's contact fields), in sending
+    order, with their address."""
+    bindings = Bindings.for_metadata(dossier.procedure_version.meta)
+    data: Any = dossier.form_data or {}
     found: dict[str, str | None] = {"portal": None}
-    if delivery.get("email"):
-        found["email"] = str(delivery["email"])
-    if phone := delivery.get("so_dien_thoai"):
-        found["sms"] = str(phone)
-        if delivery.get("nhan_qua_zalo") is True:
-            found["zalo"] = str(phone)
+    if email := bindings.text(data, "contact_email"):
+        found.update(email=email)
+    if phone := bindings.text(data, "contact_phone"):
+        found.update(sms=phone)
+        if bindings.get(data, "contact_zalo") is True:
+            found.update(zalo=phone)
     return found
 
 

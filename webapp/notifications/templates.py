@@ -12,7 +12,8 @@ import yaml
 from engine.statuses import DossierStatus
 
 DEFAULT_FILE = Path(__file__).with_name("templates.yaml")
-PLACEHOLDERS = frozenset({"code", "status", "procedure", "due", "link"})
+PLACEHOLDERS = frozenset({"code", "status", "procedure", "due", "link", "reason", "items"})
+OPTIONAL = {"reason": "—", "items": "—"}  # given only with statuses 3, 5 and 8
 LANGS = ("vi", "en")
 KINDS = ("subject", "short", "email")  # e-mail subject; SMS/Zalo/portal text; e-mail body
 
@@ -34,6 +35,7 @@ class Templates:
     texts: dict[tuple[int, str, str], str]  # (status, lang, kind) -> text
 
     def render(self, status: int, lang: str, values: dict[str, str]) -> Message:
+        values = OPTIONAL | {k: v for k, v in values.items() if v or k not in OPTIONAL}
         parts = {kind: self.texts[(status, lang, kind)].format(**values) for kind in KINDS}
         return Message(**parts)
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.bindings import Bindings
 from webapp import formui
 from webapp.accounts import service as accounts
 from webapp.dossiers import service as dossiers
@@ -16,7 +17,7 @@ from webapp.i18n import current_lang
 from webapp.portal.routes import bp, citizen_or_login
 from webapp.procedures import service as procedures
 
-ASKED_KEYS = ("giay_to_can_bo_sung", "ly_do")  # what the desk's step wrote for the citizen
+ASKED = {"items": "supplement_items", "reason": "supplement_reason"}  # what the desk's step wrote, by concept
 
 
 @bp.route("/ho-so/<code>/buoc/<int:item_id>", methods=["GET", "POST"])
@@ -57,10 +58,13 @@ def citizen_step(code: str, item_id: int) -> ResponseReturnValue:
 
 
 def _what_was_asked(item: WorkItem) -> dict[str, str]:
-    """The latest officer step before this one that wrote a request (form 02's items and reason)."""
+    """The latest officer step before this one that wrote a request (form 02's items and reason), read
+    through the package's fields: (engine/bindings.py)."""
+    bindings = Bindings.for_metadata(item.dossier.procedure_version.meta)
     records = db.session.scalars(sa.select(StepRecord).where(
         StepRecord.dossier_id == item.dossier_id, StepRecord.kind == "completed").order_by(StepRecord.id.desc()))
     for record in records:
-        if isinstance(record.data, dict) and any(record.data.get(k) for k in ASKED_KEYS):
-            return {k: str(record.data[k]) for k in ASKED_KEYS if record.data.get(k)}
+        found = {key: bindings.text(record.data, concept) for key, concept in ASKED.items()}
+        if any(found.values()):
+            return {key: text for key, text in found.items() if text}
     return {}

@@ -20,7 +20,7 @@ class Draft(db.Model):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     procedure_slug: Mapped[str] = mapped_column(sa.String(80))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    # "nguoi_yeu_cau.ho_ten" -> "dan_cu" | "ho_so_truoc": what once-only filled in, to say so.
+    # "tre_em.ngay_sinh" -> "dan_cu" | "ho_so_truoc": what once-only filled in, to say so.
     prefilled: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -12,9 +12,9 @@ from engine.statuses import DossierStatus
 from webapp import formui
 from webapp.accounts import service as accounts
 from webapp.accounts.oidc import current_citizen
+from webapp.dossiers import reasons, withdrawal
 from webapp.dossiers import service as dossiers
 from webapp.dossiers import view as dossier_view
-from webapp.dossiers import withdrawal
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.feedback import service as feedback
@@ -163,6 +163,8 @@ def receipt_pdf(code: str) -> ResponseReturnValue:
     found = db.session.scalar(sa.select(Dossier).where(Dossier.code == code))
     if found is None or not dossiers.can_read(accounts.principal_for(citizen), found):
         abort(404)
+    if found.status == DossierStatus.REFUSED:  # not received: there is no appointment (form 03 says why)
+        abort(404)
     return pdf_slips.download("01", pdf_slips.receipt_context(found), file_name=f"mau-01-{found.code}.pdf",
                               actor_id=citizen.id, dossier=found)
 
@@ -178,7 +180,7 @@ def dossier(code: str) -> ResponseReturnValue:
     mine = tracking.expected_now(dossier_ids=[found.id], account_id=citizen.id)[found.id]
     fee_due = payments.due_for(found) if found.status == DossierStatus.PAYMENT_REQUESTED else None
     return render_template("portal/dossier.html", dossier=found, my_steps=mine,
-                           events=tracking.timeline(found, with_details=True),
+                           events=tracking.timeline(found, with_details=True), reasons=reasons.for_dossier(found),
                            can_withdraw=withdrawal.can_withdraw(found), can_rate=feedback.can_rate(found),
                            rating=feedback.get(dossier_id=found.id), fee_due=fee_due,
                            paid=[p for p in payments.list_(found) if p.state == "paid"],

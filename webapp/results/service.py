@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from engine.bindings import Bindings
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
@@ -39,6 +40,7 @@ class Approval:
     unit: Unit
     approver_id: int
     data: dict
+    step: str | None = None  # the approving step's element id (its fields: paths)
 
 
 def get(dossier: Dossier) -> Document | None:
@@ -101,13 +103,13 @@ def approval_of(dossier: Dossier) -> Approval:
         data = db.session.scalar(sa.select(StepRecord.data).where(
             StepRecord.dossier_id == dossier.id, StepRecord.kind == "completed",
             StepRecord.element_id == item.element_id).order_by(StepRecord.id.desc()).limit(1)) or {}
-    return Approval(unit=unit, approver_id=approver_id, data=data)
+    return Approval(unit=unit, approver_id=approver_id, data=data, step=item.element_id if item is not None else None)
 
 
 def _content(dossier: Dossier, approval: Approval, now: datetime) -> ResultContent:
     meta = dossier.procedure_version.meta
     applicant = db.session.get(Account, dossier.applicant_id)
-    opinion = str(approval.data.get("y_kien") or "").strip()
+    opinion = Bindings.for_metadata(meta).text(approval.data, "opinion", step=approval.step)
     decision = f"Đã phê duyệt ngày {now:%d/%m/%Y}" + (f". Ý kiến: {opinion}" if opinion else "")
     settings = current_app.config["MOTCUA_SETTINGS"]
     return ResultContent(

@@ -183,7 +183,7 @@ def apply_action(rows: list[Row], action: tuple[str, int]) -> list[Row]:
 # --- rows -> schema ---------------------------------------------------------------------------------
 
 def make_key(label: str, taken: set[str]) -> str:
-    """A snake_case key from a Vietnamese label: "Số điện thoại" -> "so_dien_thoai" (unique in ``taken``)."""
+    """A snake_case key from a Vietnamese label: "Ngày cấp" -> "ngay_cap" (unique in ``taken``)."""
     text = label.replace("đ", "d").replace("Đ", "D")
     text = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
     key = re.sub(r"[^a-z0-9]+", "_", text).strip("_")[:50] or "truong"

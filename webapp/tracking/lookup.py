@@ -10,11 +10,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from engine.bindings import Bindings
 from webapp.accounts.models import Account
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
@@ -37,8 +37,7 @@ def _key(code: str) -> str:
 
 def second_factor(dossier: Dossier) -> str | None:
     """Last 4 digits of the phone given for the result (as notifications use it), else of the identity number."""
-    delivery: Any = (dossier.form_data or {}).get("nhan_ket_qua") or {}
-    phone = delivery.get("so_dien_thoai") if isinstance(delivery, dict) else None
+    phone = Bindings.for_metadata(dossier.procedure_version.meta).text(dossier.form_data, "contact_phone")
     digits = "".join(ch for ch in str(phone or "") if ch.isascii() and ch.isdigit())
     if not digits:
         digits = db.session.scalar(sa.select(Account.identity_number).where(Account.id == dossier.applicant_id)) or ""

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
+from webapp.dossiers.withdrawal import REASON_KEY
 from webapp.extensions import db
 
 
@@ -57,9 +58,9 @@ def timeline(dossier: Dossier, *, with_details: bool) -> list[Event]:
                                  .order_by(StepRecord.at, StepRecord.id))
     events = []
     for r in records:
-        detail = (r.data or {}).get("ly_do") if with_details and r.kind == "status" and r.data else None
+        detail = (r.data or {}).get(REASON_KEY) if with_details and r.kind == "status" and r.data else None
         if r.kind == "apology" and r.data:  # the new date is for the citizen; the reason too when detailed
-            detail = f"{r.data.get('ngay_hen_moi')}" + (f" — {r.data.get('ly_do')}" if with_details else "")
+            detail = f"{r.data.get('ngay_hen_moi')}" + (f" — {r.data.get(REASON_KEY)}" if with_details else "")
         events.append(Event(at=r.at, kind=r.kind, status=r.status, name=r.name, detail=detail))
     return events
 

@@ -10,6 +10,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine import forms
+from engine.bindings import Bindings
 from webapp import formui
 from webapp.accounts.models import Account, Unit
 from webapp.accounts.officer_auth import current_officer, officer_required
@@ -66,6 +67,11 @@ def intake(slug: str) -> ResponseReturnValue:
         if action:
             data = formui.apply_array_action(data, action)
         else:
+            # Left blank: the requester the declaration names (the package's fields:, engine/bindings.py).
+            bindings = Bindings.for_metadata(version.meta)
+            applicant["identity_number"] = applicant["identity_number"] or "".join(
+                bindings.text(data, "applicant_id_number").split())
+            applicant["name"] = applicant["name"] or bindings.text(data, "applicant_name")
             errors = forms.validate(form, data, lang)
             if len(applicant["identity_number"]) != 12 or not applicant["identity_number"].isdigit():
                 errors.insert(0, forms.FieldError("identity_number", "Số định danh cá nhân phải có 12 chữ số."

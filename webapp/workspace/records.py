@@ -15,6 +15,7 @@ from webapp.accounts.models import Account, Unit
 from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit import events as audit_events
 from webapp.audit.models import AuditEntry
+from webapp.dossiers import reasons
 from webapp.dossiers.models import Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.pdf import slips as pdf_slips
@@ -49,13 +50,14 @@ def _stop_facts(code: str) -> dict[str, Any]:
     names = _names({dossier.applicant_id, stopped.actor_id})
     return {"dossier": dossier, "meta": dossier.procedure_version.meta,
             "unit": db.session.get(Unit, dossier.receiving_unit_id), "asked": asked, "stopped": stopped,
-            "applicant": names.get(dossier.applicant_id, ""), "officer": names.get(stopped.actor_id or 0, "")}
+            "applicant": names.get(dossier.applicant_id, ""), "officer": names.get(stopped.actor_id or 0, ""),
+            "reason": reasons.latest(dossier, DossierStatus.STOPPED)}
 
 
 @bp.get("/ho-so/<code>/phieu-dung-xu-ly")
 @officer_required
 def stop_slip(code: str) -> ResponseReturnValue:
-    """Form 05: processing stopped (after an accepted withdrawal request), with the reason."""
+    """Form 05: processing stopped (an accepted withdrawal request, or the process), with the reason."""
     return render_template("workspace/stop_slip.html", **_stop_facts(code))
 
 
@@ -63,13 +65,16 @@ def stop_slip(code: str) -> ResponseReturnValue:
 @officer_required
 def stop_slip_pdf(code: str) -> ResponseReturnValue:
     facts = _stop_facts(code)
-    dossier, asked, stopped = facts["dossier"], facts["asked"], facts["stopped"]
-    asked_reason = asked.data.get("ly_do") if asked is not None and isinstance(asked.data, dict) else None
+    dossier, stopped, reason = facts["dossier"], facts["stopped"], facts["reason"]
     note = stopped.data.get("ghi_chu") if isinstance(stopped.data, dict) else None
     context = pdf_slips.dossier_context(dossier, unit=facts["unit"], applicant=facts["applicant"],
                                         officer=facts["officer"])
-    context |= {"reason": f"theo yêu cầu rút hồ sơ của người nộp ({asked_reason})." if asked_reason
-                else "theo yêu cầu rút hồ sơ của người nộp.",
+    if reason is None or reason.withdrawn:
+        said = f"theo yêu cầu rút hồ sơ của người nộp ({reason.text})." if reason and reason.text else \
+            "theo yêu cầu rút hồ sơ của người nộp."
+    else:
+        said = reason.text
+    context |= {"reason": said,
                 "note": str(note or ""), "stopped_at": pdf_slips.moment(stopped.at)}
     return _send(dossier, "05", context)
 

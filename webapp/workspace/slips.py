@@ -11,6 +11,7 @@ from flask import abort, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from openpyxl import Workbook
 
+from engine.bindings import Bindings
 from engine.runtime import VN_TZ
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
@@ -35,33 +36,40 @@ def dossier_for_officer(code: str) -> Dossier:
     return dossier
 
 
-def _last_step_with(dossier: Dossier, key: str) -> StepRecord | None:
+# What each slip prints, read through the package's fields: (engine/bindings.py): (what is asked, why).
+SLIP_CONCEPTS = {"02": ("supplement_items", "supplement_reason"), "03": (None, "refusal_reason")}
+
+
+def _last_step_with(dossier: Dossier, bindings: Bindings, concept: str) -> StepRecord | None:
     records = db.session.scalars(sa.select(StepRecord).where(
         StepRecord.dossier_id == dossier.id, StepRecord.kind == "completed").order_by(StepRecord.id.desc()))
-    return next((r for r in records if isinstance(r.data, dict) and r.data.get(key)), None)
+    return next((r for r in records if isinstance(r.data, dict) and bindings.text(r.data, concept)), None)
 
 
-def _slip(code: str, number: str, key: str, wanted_status: int | None, *, as_pdf: bool = False) -> ResponseReturnValue:
+def _slip(code: str, number: str, wanted_status: int | None, *, as_pdf: bool = False) -> ResponseReturnValue:
     dossier = dossier_for_officer(code)
-    step = _last_step_with(dossier, key)
+    bindings = Bindings.for_metadata(dossier.procedure_version.meta)
+    asked, why = SLIP_CONCEPTS[number]
+    step = _last_step_with(dossier, bindings, asked or why)
     if step is None or (wanted_status is not None and dossier.status != wanted_status):
         abort(404)
+    requested = bindings.text(step.data, asked) if asked else ""
+    reason = bindings.text(step.data, why)
     unit = db.session.get(Unit, dossier.receiving_unit_id)
     applicant = db.session.get(Account, dossier.applicant_id)
     officer = db.session.get(Account, step.actor_id) if step.actor_id else None
     if as_pdf:
-        return _slip_pdf(number, dossier, step, unit, applicant, officer)
-    return render_template("workspace/slip.html", number=number, dossier=dossier, step=step,
-                           meta=dossier.procedure_version.meta, unit=unit, applicant=applicant, officer=officer)
+        return _slip_pdf(number, dossier, step, unit, applicant, officer, requested, reason)
+    return render_template("workspace/slip.html", number=number, dossier=dossier, step=step, requested=requested,
+                           reason=reason, meta=dossier.procedure_version.meta, unit=unit, applicant=applicant,
+                           officer=officer)
 
 
 def _slip_pdf(number: str, dossier: Dossier, step: StepRecord, unit: Unit | None, applicant: Account | None,
-              officer: Account | None) -> ResponseReturnValue:
-    data = step.data if isinstance(step.data, dict) else {}
+              officer: Account | None, requested: str, reason: str) -> ResponseReturnValue:
     context = pdf_slips.dossier_context(dossier, unit=unit, applicant=applicant.display_name if applicant else "",
                                         officer=officer.display_name if officer else "")
-    context |= {"requested": str(data.get("giay_to_can_bo_sung") or ""), "reason": str(data.get("ly_do") or ""),
-                "issued_at": pdf_slips.moment(step.at)}
+    context |= {"requested": requested, "reason": reason, "issued_at": pdf_slips.moment(step.at)}
     reader = current_officer()
     assert reader is not None
     return pdf_slips.download(number, context, file_name=f"mau-{number}-{dossier.code}.pdf",
@@ -72,26 +80,26 @@ def _slip_pdf(number: str, dossier: Dossier, step: StepRecord, unit: Unit | None
 @officer_required
 def supplement_slip(code: str) -> ResponseReturnValue:
     """Form 02: what the citizen must add, all at once (a second request counts against the unit)."""
-    return _slip(code, "02", "giay_to_can_bo_sung", None)
+    return _slip(code, "02", None)
 
 
 @bp.get("/ho-so/<code>/phieu-yeu-cau-bo-sung.pdf")
 @officer_required
 def supplement_slip_pdf(code: str) -> ResponseReturnValue:
-    return _slip(code, "02", "giay_to_can_bo_sung", None, as_pdf=True)
+    return _slip(code, "02", None, as_pdf=True)
 
 
 @bp.get("/ho-so/<code>/phieu-tu-choi")
 @officer_required
 def refusal_slip(code: str) -> ResponseReturnValue:
     """Form 03: refusal with the reason."""
-    return _slip(code, "03", "ly_do", DossierStatus.REFUSED)
+    return _slip(code, "03", DossierStatus.REFUSED)
 
 
 @bp.get("/ho-so/<code>/phieu-tu-choi.pdf")
 @officer_required
 def refusal_slip_pdf(code: str) -> ResponseReturnValue:
-    return _slip(code, "03", "ly_do", DossierStatus.REFUSED, as_pdf=True)
+    return _slip(code, "03", DossierStatus.REFUSED, as_pdf=True)
 
 
 def _period() -> tuple[date, date]:
