@@ -39,6 +39,7 @@ from engine import cli as engine_cli
 from engine.problems import PackageInvalid
 from webapp import create_app
 from webapp.accounts import service as accounts
+from webapp.accounts import sessions
 from webapp.accounts.models import Account, RoleAssignment, Unit
 from webapp.accounts.passwords import WeakPassword, hash_password
 from webapp.extensions import db
@@ -126,6 +127,7 @@ def cmd_accounts(app: Flask, args: argparse.Namespace) -> int:
                     _out("error: no officer account with that username")
                     return 1
                 account.password_hash = hash_password(_read_password())
+                sessions.end_everywhere(account)  # a new password ends the sessions opened with the old one
             elif args.action == "grant":
                 account, unit = accounts.find_account(args.username), accounts.find_unit(args.unit)
                 if account is None or unit is None:

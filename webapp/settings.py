@@ -32,6 +32,11 @@ MOTCUA_SCRIPT_PROCESSES   script processes per web or worker process (started on
                           waits for a free one beyond that). Default: 4, the gunicorn threads per worker
 MOTCUA_BROKER_URL         Celery broker (redis://..., amqp://...). Default: a SQLite file in MOTCUA_DATA_DIR
 MOTCUA_PUBLIC_URL         the site's address, for links in notifications. Default: http://127.0.0.1:5000
+MOTCUA_SESSION_HOURS      how long a sign-in lasts (officers and citizens), whatever the activity. Default: 8
+MOTCUA_SESSION_IDLE_MINUTES an officer's session ends after this many minutes without a request. Default: 30
+MOTCUA_SECURE_COOKIES     1: the session cookie is sent over https only (Secure) and named __Host-motcua-session.
+                          Default: 1 when MOTCUA_PUBLIC_URL is https, else 0. Logging out, or a new password,
+                          ends every session of the account on the server (cookies copied before included)
 MOTCUA_TOKEN_DAYS         lifetime of API tokens issued by `motcua create-token`. Default: 30
 MOTCUA_JOB_LEASE_SECONDS  how long a relayed job may stay unfinished before the relay sends it again (a worker
                           killed mid-job, a broker that lost the message). Default: 600
@@ -104,6 +109,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +160,9 @@ class Settings:
     script_memory_mb: int = 256
     script_processes: int = 4
     token_days: int = 30
+    session_hours: float = 8.0  # a sign-in lasts this long (officers and citizens)
+    session_idle_minutes: float = 30.0  # an officer's session ends after this long without a request
+    secure_cookies: bool = False  # Secure, __Host- session cookie (default: on with an https public URL)
     broker: str | None = None
     public_url: str = "http://127.0.0.1:5000"
     province: str | None = None
@@ -194,6 +203,10 @@ class Settings:
             script_memory_mb=int(env.get("MOTCUA_SCRIPT_MEMORY_MB") or 256),
             script_processes=int(env.get("MOTCUA_SCRIPT_PROCESSES") or 4),
             token_days=int(env.get("MOTCUA_TOKEN_DAYS") or 30),
+            session_hours=float(env.get("MOTCUA_SESSION_HOURS") or 8),
+            session_idle_minutes=float(env.get("MOTCUA_SESSION_IDLE_MINUTES") or 30),
+            secure_cookies=_flag(env.get("MOTCUA_SECURE_COOKIES"),
+                                 default=(env.get("MOTCUA_PUBLIC_URL") or "").lower().startswith("https://")),
             broker=env.get("MOTCUA_BROKER_URL") or None,
             public_url=env.get("MOTCUA_PUBLIC_URL") or "http://127.0.0.1:5000",
             province=env.get("MOTCUA_PROVINCE") or None,
@@ -230,6 +243,8 @@ class Settings:
         if not (0 < self.script_time_limit <= 60 and self.script_memory_mb >= 64 and self.script_processes >= 1):
             raise SettingsError("MOTCUA_SCRIPT_TIME_LIMIT must be in (0, 60] seconds, MOTCUA_SCRIPT_MEMORY_MB at least "
                                 "64 and MOTCUA_SCRIPT_PROCESSES at least 1")
+        if self.session_hours <= 0 or self.session_idle_minutes <= 0:
+            raise SettingsError("MOTCUA_SESSION_HOURS and MOTCUA_SESSION_IDLE_MINUTES must be more than 0")
         problem = key_problem(self.secret_key)
         if problem:
             raise SettingsError(how_to_fix(problem))
@@ -271,6 +286,11 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "SECRET_KEY": self.secret_key,
             "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            # __Host-: only over https, for this host, path / (no subdomain can set or read it)
+            **({"SESSION_COOKIE_NAME": "__Host-motcua-session"} if self.secure_cookies else {}),
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_hours),
             "MAX_CONTENT_LENGTH": self.max_upload_mb * 1024 * 1024,
             "MOTCUA_SETTINGS": self,
             "MOTCUA_LIBRARY": self.library,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from webapp.accounts.models import AttemptThrottle
+from tests.conftest import SECRET
+from webapp.accounts.models import Account, AttemptThrottle
 from webapp.audit.models import AuditEntry
 from webapp.demo import DEMO_PASSWORD
 from webapp.extensions import db
 from webapp.models import utcnow
+from webapp.settings import Settings
 
 
 def _csrf(page_html: str) -> str:
@@ -104,3 +107,65 @@ def test_one_client_trying_many_accounts_is_locked(app: Flask, client: FlaskClie
     assert _login(client, "tiepnhan", REMOTE_ADDR="10.1.1.1")[0] == 429
     assert _login(app.test_client(), "tiepnhan", REMOTE_ADDR="10.1.1.2")[0] == 302
     assert "client" in [e.detail["scope"] for e in _audit(app, "officer.login_locked")]
+
+
+def _cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_logout_ends_the_session_on_the_server(app: Flask, client: FlaskClient, seeded: dict) -> None:
+    assert _login(client, "quantri")[0] == 302
+    stolen = _cookie(client)
+    page = client.get("/can-bo/").get_data(as_text=True)
+    client.post("/can-bo/dang-xuat", data={"csrf_token": _csrf(page)})
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/can-bo/").status_code == 302
+    assert thief.get("/can-bo/quan-tri/vai-tro").status_code in (302, 404)
+    assert [e.actor_id for e in _audit(app, "officer.logged_out")]
+
+
+def test_an_idle_or_old_session_ends(app: Flask, client: FlaskClient, seeded: dict,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import webapp.accounts.sessions as sessions
+
+    start = time.time()
+    assert _login(client, "tiepnhan")[0] == 302
+    monkeypatch.setattr(sessions.time, "time", lambda: start + 29 * 60)
+    assert client.get("/can-bo/").status_code == 200  # 29 minutes idle: still there, and seen again
+    monkeypatch.setattr(sessions.time, "time", lambda: start + 29 * 60 + 31 * 60)
+    assert client.get("/can-bo/").status_code == 302  # 31 minutes idle: gone
+    assert _login(client, "tiepnhan")[0] == 302
+    for minutes in range(20, 8 * 60 + 20, 20):  # active all day, but a sign-in lasts 8 hours
+        monkeypatch.setattr(sessions.time, "time", lambda m=minutes: start + 60 * 60 + m * 60 + 1)
+        status = client.get("/can-bo/").status_code
+        assert status == (200 if minutes < 8 * 60 else 302), minutes
+
+
+def test_the_session_cookie_is_httponly_lax_and_secure_behind_https(client: FlaskClient, seeded: dict) -> None:
+    url = "/can-bo/dang-nhap"
+    token = _csrf(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "username": "tiepnhan", "password": DEMO_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    config = Settings.from_env({**SECRET, "MOTCUA_PUBLIC_URL": "https://dichvucong.example.gov.vn"}).flask_config()
+    assert config["SESSION_COOKIE_SECURE"] is True and config["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
+    plain = Settings.from_env({**SECRET, "MOTCUA_SESSION_HOURS": "2"}).flask_config()
+    assert plain["SESSION_COOKIE_SECURE"] is False and plain["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=2)
+
+
+def test_a_citizen_logout_ends_the_copied_cookie_too(app: Flask, seeded: dict) -> None:
+    with app.app_context():
+        citizen = db.session.scalar(sa.select(Account).where(Account.username == "an"))
+        assert citizen is not None
+        cookie = app.session_interface.get_signing_serializer(app).dumps(  # type: ignore[attr-defined]
+            {"citizen_id": citizen.id, "csrf": "t" * 43})
+    browser, copy = app.test_client(), app.test_client()
+    for client in (browser, copy):
+        client.set_cookie("session", cookie)
+    assert copy.get("/thong-bao").status_code == 200
+    assert browser.post("/dang-xuat", data={"csrf_token": "t" * 43}).status_code == 302
+    assert copy.get("/thong-bao").status_code == 302

@@ -39,6 +39,8 @@ class Account(db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))  # officers only; citizens use OIDC
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Bumped by logout and a new password: the sessions signed with an older one end (accounts/sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     roles: Mapped[list[RoleAssignment]] = relationship(back_populates="account", cascade="all, delete-orphan")
 

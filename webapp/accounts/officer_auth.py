@@ -12,6 +12,7 @@ from flask import g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.accounts import service as accounts
+from webapp.accounts import sessions
 from webapp.accounts.models import Account
 from webapp.accounts.passwords import needs_rehash, scheme_of, upgrade, verify_password
 from webapp.accounts.service import Principal
@@ -81,6 +82,9 @@ def current_officer() -> Principal | None:
     if "officer" not in g:
         account_id = session.get(SESSION_KEY)
         account = db.session.get(Account, account_id) if account_id else None
+        if account is not None and not sessions.still_valid(account, timed=True):
+            session.clear()  # logged out elsewhere, a new password, too old or idle too long
+            account = None
         g.officer = accounts.principal_for(account) if account is not None and account.active else None
     return g.officer
 

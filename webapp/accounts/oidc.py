@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import local_fakes
 from webapp.accounts import service as accounts
+from webapp.accounts import sessions
 from webapp.accounts.models import Account
 from webapp.audit.events import Event
 from webapp.audit.service import record
@@ -159,6 +160,9 @@ def current_citizen() -> Account | None:
     if "motcua_citizen" not in g:
         account_id = session.get(SESSION_KEY)
         account = db.session.get(Account, account_id) if isinstance(account_id, int) else None
+        if account is not None and not sessions.still_valid(account, timed=False):
+            session.clear()  # logged out elsewhere, or older than MOTCUA_SESSION_HOURS
+            account = None
         g.motcua_citizen = account if account is not None and account.active and account.kind == "citizen" else None
     return g.motcua_citizen
 
@@ -235,6 +239,7 @@ def callback() -> ResponseReturnValue:
     db.session.commit()
     session.clear()  # nothing from before the login survives (pending states, old ids)
     session[SESSION_KEY] = account.id
+    sessions.start(account, timed=False)
     return redirect(target)
 
 
@@ -244,6 +249,10 @@ def logout() -> ResponseReturnValue:
     if not sent or not hmac.compare_digest(sent, str(session.get("csrf", ""))):
         return render_template("accounts/login_error.html", reason="expired_form",
                                messages=_MESSAGES["expired_form"], retry_url=None), 400
+    citizen = current_citizen()
+    if citizen is not None:  # the cookie, and any copy of it, stops opening anything
+        sessions.end_everywhere(citizen)
+        db.session.commit()
     session.clear()
     return redirect(safe_next(request.form.get("next"), url_for("catalog.index")))
 

@@ -17,6 +17,7 @@ class Event(StrEnum):
     OFFICER_PASSWORD_REHASHED = "officer.password_rehashed"
     OFFICER_LOGIN_FAILED = "officer.login_failed"
     OFFICER_LOGIN_LOCKED = "officer.login_locked"
+    OFFICER_LOGGED_OUT = "officer.logged_out"
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
     # a dossier's life
@@ -76,6 +77,7 @@ LABELS: dict[Event, tuple[str, str]] = {
     Event.OFFICER_LOGIN_FAILED: ("Đăng nhập cán bộ không thành công", "Officer sign-in failed"),
     Event.OFFICER_LOGIN_LOCKED: ("Tạm khóa đăng nhập do nhập sai nhiều lần",
                                  "Sign-in locked after too many failed attempts"),
+    Event.OFFICER_LOGGED_OUT: ("Cán bộ đăng xuất (mọi phiên kết thúc)", "Officer signed out (every session ended)"),
     Event.ROLE_GRANTED: ("Cấp vai trò", "Role granted"),
     Event.ROLE_REVOKED: ("Thu hồi vai trò", "Role revoked"),
     Event.DOSSIER_SUBMITTED: ("Nộp hồ sơ", "Dossier submitted"),

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.statuses import Channel, DossierStatus
 from webapp import formui
+from webapp.accounts import sessions
 from webapp.accounts.models import Account
 from webapp.accounts.officer_auth import SESSION_KEY, current_officer, officer_required, sign_in
 from webapp.accounts.oidc import safe_next
@@ -49,6 +50,7 @@ def login() -> ResponseReturnValue:
         if account is not None:
             session.clear()  # a fresh session id on login
             session[SESSION_KEY] = account.id
+            sessions.start(account)
             record(Event.OFFICER_LOGGED_IN, actor_id=account.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -63,6 +65,12 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/dang-xuat")
 def logout() -> ResponseReturnValue:
+    officer = current_officer()
+    account = db.session.get(Account, officer.account_id) if officer is not None else None
+    if account is not None:  # every cookie of this account, a copy captured before included, ends here
+        sessions.end_everywhere(account)
+        record(Event.OFFICER_LOGGED_OUT, actor_id=account.id)
+        db.session.commit()
     session.clear()
     return redirect(url_for("workspace.login"))
 
