@@ -17,6 +17,7 @@ and contact concepts, the step's form for the others): ``nhan_ket_qua.so_dien_th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ CONCEPTS: dict[str, tuple[str, str]] = {
     "opinion": ("y_kien", "an approving step's opinion (printed on the result; the send-back reason)"),
 }
 STEP_CONCEPTS = ("decision", "opinion")  # may differ per approving step (``fields.steps.<element id>``)
+PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")  # as $defs/field_path in the schema
 DEFAULT_SEND_BACK = ("tra_lai",)  # decision values that send the dossier back to be processed again
 
 
@@ -79,18 +81,19 @@ class Bindings:
         section = (meta or {}).get("fields") or {}
         if not isinstance(section, Mapping):
             section = {}
-        paths, declared = {}, set()
-        for concept, (default, _) in CONCEPTS.items():
+        paths: dict[str, tuple[str, ...]] = {}
+        declared: set[str] = set()
+        for concept, (default_path, _) in CONCEPTS.items():
             value = section.get(concept)
             if isinstance(value, str) and split(value):
                 declared.add(concept)
                 paths[concept] = split(value)
             else:
-                paths[concept] = split(default)
+                paths[concept] = split(default_path)
         send_back = section.get("send_back")
         default = Approval(paths["decision"], paths["opinion"],
                            frozenset(send_back if isinstance(send_back, list) else DEFAULT_SEND_BACK))
-        steps = {}
+        steps: dict[str, Approval] = {}
         for element_id, own in (section.get("steps") or {}).items():
             own = own if isinstance(own, Mapping) else {}
             steps[str(element_id)] = Approval(
@@ -134,16 +137,17 @@ def as_text(value: Any) -> str:
 
 
 def declared_paths(meta: Mapping[str, Any] | None) -> Iterator[tuple[str, str | None, str]]:
-    """(concept, approving step id or None, dotted path) of every path procedure.yaml declares."""
+    """(concept, approving step id or None, dotted path) of every well-formed path procedure.yaml declares
+    (the schema reports the others)."""
     section = (meta or {}).get("fields") or {}
     if not isinstance(section, Mapping):
         return
     for concept in CONCEPTS:
-        if isinstance(section.get(concept), str):
+        if isinstance(section.get(concept), str) and PATH.fullmatch(section[concept]):
             yield concept, None, section[concept]
     for element_id, own in (section.get("steps") or {}).items():
         for concept in STEP_CONCEPTS:
-            if isinstance(own, Mapping) and isinstance(own.get(concept), str):
+            if isinstance(own, Mapping) and isinstance(own.get(concept), str) and PATH.fullmatch(own[concept]):
                 yield concept, str(element_id), own[concept]
 
 

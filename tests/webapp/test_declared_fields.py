@@ -198,7 +198,7 @@ def _texts(app: Flask, code: str, status_words: str) -> dict[str, str]:
 
 def _page_text(client: FlaskClient, url: str) -> str:
     response = client.get(url)
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == 200, (response.status_code, response.headers.get("Location"))
     return " ".join(lxml.html.fromstring(response.get_data(as_text=True)).text_content().split())
 
 
