@@ -94,6 +94,35 @@ CATALOG: dict[str, tuple[str, str]] = {
         "fields.steps.{step}: quy trình không có bước (user task) nào có mã {step}.",
         "fields.steps.{step}: the process has no user task with the id {step}.",
     ),
+    # --- result documents (procedure.yaml result.documents) ------------------------------
+    "result_template_missing": (
+        "Văn bản kết quả {document}: không có tệp mẫu {template} cạnh process.bpmn.",
+        "Result document {document}: there is no template file {template} next to process.bpmn.",
+    ),
+    "result_template_invalid": (
+        "Mẫu văn bản kết quả không đọc được: {detail}",
+        "The result document's template cannot be read: {detail}",
+    ),
+    "result_placeholder_undeclared": (
+        "Văn bản kết quả {document}: mẫu dùng {{{{ {placeholder} }}}} (tại {where}) nhưng fields không khai báo "
+        "trường này; khai báo nó trong result.documents của procedure.yaml.",
+        "Result document {document}: the template uses {{{{ {placeholder} }}}} (at {where}) but fields does not "
+        "declare it; declare it in result.documents of procedure.yaml.",
+    ),
+    "result_field_unknown": (
+        "Văn bản kết quả {document}: trường {placeholder} đọc từ {path}, nhưng không biểu mẫu nào của thủ tục có "
+        "trường này và không bước kịch bản nào gán biến {variable}.",
+        "Result document {document}: the field {placeholder} reads {path}, but no form of the procedure has that "
+        "field and no script task assigns {variable}.",
+    ),
+    "result_field_reserved": (
+        "Văn bản kết quả {document}: tên {placeholder} đã dành cho hệ thống ({reserved}); đặt tên khác.",
+        "Result document {document}: the name {placeholder} is reserved by the system ({reserved}); choose another.",
+    ),
+    "result_filter_unknown": (
+        "Mẫu văn bản kết quả dùng bộ lọc |{filter} (tại {where}) không có; bộ lọc riêng: {known}.",
+        "The result template uses the filter |{filter} (at {where}), which does not exist; own filters: {known}.",
+    ),
     "prefill_unknown_source": (
         "Trường {field}: nguồn điền sẵn (x-prefill) không hợp lệ: {detail}. Dùng dan_cu.<trường> hoặc ho_so_truoc.",
         "Field {field}: invalid prefill source (x-prefill): {detail}. Use dan_cu.<field> or ho_so_truoc.",

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import bindings, forms, prefill, sandbox
+from engine import bindings, forms, prefill, result_documents, sandbox
 from engine.connectors import ConnectorRegistry, error_codes_of
 from engine.messages import render
 from engine.metadata import parse_metadata
@@ -172,6 +172,8 @@ def _check_model(checked: CheckedPackage, connectors: ConnectorRegistry) -> None
     _check_other_expressions(checked)
     _check_graph(checked)
     _check_component_conditions(checked)
+    checked.problems.extend(result_documents.check(checked.source, checked.metadata, checked.form_docs,
+                                                   checked.registry, model))
     _check_bindings(checked)
     _check_decisions(checked)
     _check_called_processes(checked)

@@ -8,7 +8,7 @@ Every placeholder is filled before anything is drawn, so a broken template fails
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fpdf import FPDF
@@ -22,9 +22,21 @@ LEFT_SHARE = 0.42  # of the text width: the issuing body's column in the header
 
 
 def render(template: SlipTemplate, context: Mapping[str, Any]) -> bytes:
-    filled = resolve(template, context)
-    pdf = new_document(title=filled["title"], author=filled["header"]["left"][-1])
-    pdf.add_page(orientation="L" if template.data.get("orientation") == "landscape" else "P")
+    return render_all([(template, context)])
+
+
+def render_all(documents: Sequence[tuple[SlipTemplate, Mapping[str, Any]]]) -> bytes:
+    """Several templates in one PDF, each from a new page (a result with its notices); all filled first."""
+    filled = [(template, resolve(template, context)) for template, context in documents]
+    first = filled[0][1]
+    pdf = new_document(title=first["title"], author=first["header"]["left"][-1])
+    for template, page in filled:
+        pdf.add_page(orientation="L" if template.data.get("orientation") == "landscape" else "P")
+        _draw(pdf, page)
+    return to_bytes(pdf)
+
+
+def _draw(pdf: FPDF, filled: dict[str, Any]) -> None:
     _header(pdf, filled["header"])
     pdf.set_font(FONT_FAMILY, "B", 13)
     pdf.multi_cell(0, 7, filled["title"].upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -35,7 +47,6 @@ def render(template: SlipTemplate, context: Mapping[str, Any]) -> bytes:
     for kind, block in filled["blocks"]:
         pdf.set_font(FONT_FAMILY, "", 11)
         _DRAW[kind](pdf, block)
-    return to_bytes(pdf)
 
 
 # --- filling: everything the page shows, as plain strings --------------------------------------

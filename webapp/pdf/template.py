@@ -31,6 +31,8 @@ import yaml
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from engine import result_documents
+
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 FORMS = ("01", "02", "03", "04", "05", "06", "07")
 
@@ -41,7 +43,7 @@ _LEGACY_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _LEGACY_PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*\s*\}(?!\})")
 _JINJA_TAG = re.compile(r"\{\{\s|\{%|\{#")
 _NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*")
-_NOT_TEXT = frozenset({"form", "orientation", "when", "style", "align", "items", "rows"})  # names and choices
+_NOT_TEXT = frozenset({"form", "document", "orientation", "when", "style", "align", "items", "rows"})  # names
 MAX_TEXT = 20_000  # characters one filled text may have: '*' cannot blow a form up
 
 _TEXT = {"type": "string"}
@@ -103,6 +105,16 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+# A result document's template (procedure.yaml result.documents): the same layout, named by the
+# package instead of a desk-form number (``document:`` is optional, a label for people).
+DOCUMENT_SCHEMA: dict[str, Any] = {
+    **SCHEMA,
+    "required": ["title", "header", "blocks"],
+    "properties": {**{k: v for k, v in SCHEMA["properties"].items() if k != "form"},
+                   "document": {"type": "string"}},
+}
+
+
 class TemplateError(ValueError):
     """A desk-form template that cannot be used; the message names the file and the key."""
 
@@ -157,9 +169,14 @@ def _note_once(path: Path, note: str) -> None:
         log.warning("%s", note)
 
 
-def parse(data: Any, *, source: str, form: str | None = None) -> SlipTemplate:
+def parse_document(data: Any, *, source: str) -> SlipTemplate:
+    """A result document's template (engine/result_documents.py), checked like a desk form's."""
+    return parse(data, source=source, schema=DOCUMENT_SCHEMA)
+
+
+def parse(data: Any, *, source: str, form: str | None = None, schema: dict[str, Any] = SCHEMA) -> SlipTemplate:
     """Check a template's shape and the syntax of its texts (not the names: those need the form's context)."""
-    _check(data, SCHEMA, source, "")
+    _check(data, schema, source, "")
     for index, block in enumerate(data["blocks"]):
         kinds = [k for k in block if k in _BLOCKS]
         if len(kinds) != 1:
@@ -181,7 +198,8 @@ def parse(data: Any, *, source: str, form: str | None = None) -> SlipTemplate:
                  f"{{{{ name }}}} (Jinja) for now: write them that way ({legacy[0]}, ...)",)
     for key, text in _texts(data):
         _compiled(text, f"{source}: {key}")  # a syntax error is named when the file is loaded
-    return SlipTemplate(form=data["form"], source=source, data=data, notes=notes)
+    return SlipTemplate(form=str(data.get("form") or data.get("document") or ""), source=source, data=data,
+                        notes=notes)
 
 
 def _texts(data: Any, key: str = "") -> Iterator[tuple[str, str]]:
@@ -366,6 +384,7 @@ class _FormEnvironment(SandboxedEnvironment):
 _ENVIRONMENT = _FormEnvironment(autoescape=False, undefined=_Undefined, finalize=_finalize,
                                 keep_trailing_newline=True, auto_reload=False)
 _ENVIRONMENT.globals.clear()  # the context is the whole vocabulary (no range, dict, lipsum...)
+_ENVIRONMENT.filters.update(result_documents.FILTERS)  # |ngay, |ngay_chu, |dia_chi, |so_tien
 
 
 @functools.lru_cache(maxsize=4096)

@@ -25,6 +25,7 @@ from webapp.dossiers.documents import put_blob, read_bytes
 from webapp.dossiers.models import Document, Dossier, StepRecord, WorkItem
 from webapp.extensions import db
 from webapp.outbox import service as jobs
+from webapp.results import templated
 from webapp.results.document import ResultContent, render
 from webapp.signing.pades import sign_pdf_with
 from webapp.signing.service import unit_signer
@@ -69,7 +70,12 @@ def issue(*, dossier_id: int, now: datetime | None = None) -> Document | None:
     content = _content(dossier, approval, now)
     # The unit's key stays in the signing service (ky_so.ky_bam): only the digest goes there.
     signer = unit_signer(approval.unit.code, approval.unit.name)
-    signed = sign_pdf_with(render(content), signer, field_name=SIGNATURE_FIELD,
+    # The documents the package declares (the leader previewed them), else the generic notice.
+    approver = db.session.get(Account, approval.approver_id)
+    pdf = templated.render_pdf(dossier, templated.Signing(
+        unit=approval.unit, signer_name=approver.display_name if approver else "", number=content.number, at=now,
+    )) if templated.declared(dossier) else render(content)
+    signed = sign_pdf_with(pdf, signer, field_name=SIGNATURE_FIELD,
                            reason=f"Phê duyệt kết quả giải quyết hồ sơ {dossier.code}",
                            location=approval.unit.name)
     digest, storage_key = put_blob(signed)
@@ -116,7 +122,7 @@ def _content(dossier: Dossier, approval: Approval, now: datetime) -> ResultConte
         unit_name=approval.unit.name, procedure_name=_vi(meta.get("name")), procedure_code=str(meta.get("code") or ""),
         dossier_code=dossier.code, applicant=applicant.display_name if applicant else "",
         result_name=_vi((meta.get("result") or {}).get("name")), decision=decision,
-        number=f"{dossier.code}/KQ", issued_at=now,
+        number=templated.number_of(dossier), issued_at=now,
         tracking_url=f"{settings.public_url.rstrip('/')}/ho-so/{dossier.code}",
     )
 

@@ -25,7 +25,7 @@ from webapp.i18n import current_lang
 from webapp.models import utcnow
 from webapp.pagination import page_arg, page_count
 from webapp.procedures import service as procedures
-from webapp.workspace import outside_systems
+from webapp.workspace import outside_systems, result_preview
 
 bp = Blueprint("workspace", __name__, url_prefix="/can-bo")
 COUNT_LIMIT = 1000  # the worklist counts up to this, then says "more than"
@@ -177,6 +177,7 @@ def work_item(item_id: int) -> ResponseReturnValue:
         notes=notes_of(dossier), note_max=NOTE_MAX,
         documents=documents, rows=dossier_view.rows(compiled.start_form, dossier.form_data),
         instructions=element.instructions if element else None,
+        result_preview=result_preview.of(item, officer.account_id),
         form_html=formui.render_form(form, data, errors, lang=lang) if form else None,
         summary=formui.error_summary(errors, lang=lang), has_errors=bool(errors), me=officer.account_id,
         now=service.now_vn(),
