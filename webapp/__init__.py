@@ -85,7 +85,7 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     from webapp.portal.routes import bp as portal_bp
     from webapp.reports.routes import bp as reports_bp
     from webapp.results.routes import init_results
-    from webapp.security import init_csrf
+    from webapp.security import init_csrf, init_security_headers
     from webapp.signing.routes import init_signing
     from webapp.studio.routes import bp as studio_bp
     from webapp.tracking.routes import bp as tracking_bp
@@ -117,6 +117,7 @@ def _build(config: dict[str, Any] | None, settings: Settings) -> Flask:
     init_i18n(app)
     register_filters(app)
     init_csrf(app)
+    init_security_headers(app, hsts=settings.hsts)  # CSP, frame-ancestors, no-store on personal pages
     init_oidc(app)  # citizen login (OpenID Connect); settings: MOTCUA_OIDC_*
     app.register_blueprint(portal_bp)
     app.register_blueprint(tracking_bp)

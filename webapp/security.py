@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, request, session
+from flask import Flask, Response, abort, request, session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,3 +40,39 @@ def init_csrf(app: Flask) -> None:
         sent = request.form.get("csrf_token", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
             abort(400, "the form expired; go back, reload the page and send it again")
+
+
+# --- response headers -------------------------------------------------------------------------------
+
+# No page has an inline script (the studio's data travels in <script type="application/json">, which no
+# browser runs) and no bundle evaluates strings, so scripts come from this site only. The studio's
+# bpmn-js draws with style attributes: its pages alone allow inline styles.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self' data: blob:; "
+       "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+INLINE_STYLE_PATHS = ("/thiet-ke",)
+# Pages with personal data are never stored by the browser or a proxy: officers' pages, a citizen's
+# own pages (dossiers, drafts, inbox), the public lookup's answers; and any page of a signed-in person.
+PERSONAL_PATHS = ("/can-bo", "/thiet-ke", "/ho-so", "/tra-cuu", "/thong-bao", "/thu-tuc")
+PERSONAL_SESSION_KEYS = ("officer_id", "citizen_id")
+HSTS = "max-age=31536000"
+
+
+def init_security_headers(app: Flask, *, hsts: bool = False) -> None:
+    """CSP, framing, referrer and sniffing rules on every HTML page, ``no-store`` on personal ones, and
+    HSTS (MOTCUA_HSTS) on https. A response that set its own policy (an attachment's sandbox) keeps it."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if hsts and (request.is_secure or app.config.get("SESSION_COOKIE_SECURE")):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if response.mimetype != "text/html":
+            return response
+        styles = " 'unsafe-inline'" if request.path.startswith(INLINE_STYLE_PATHS) else ""
+        response.headers.setdefault("Content-Security-Policy", CSP.format(styles=styles))
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        personal = request.path.startswith(PERSONAL_PATHS) or any(k in session for k in PERSONAL_SESSION_KEYS)
+        if personal and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response

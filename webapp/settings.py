@@ -37,6 +37,8 @@ MOTCUA_SESSION_IDLE_MINUTES an officer's session ends after this many minutes wi
 MOTCUA_SECURE_COOKIES     1: the session cookie is sent over https only (Secure) and named __Host-motcua-session.
                           Default: 1 when MOTCUA_PUBLIC_URL is https, else 0. Logging out, or a new password,
                           ends every session of the account on the server (cookies copied before included)
+MOTCUA_HSTS               1: https responses carry Strict-Transport-Security (max-age one year): browsers then
+                          refuse plain http for the site. Set it once https works everywhere. Default: 0
 MOTCUA_TOKEN_DAYS         lifetime of API tokens issued by `motcua create-token`. Default: 30
 MOTCUA_JOB_LEASE_SECONDS  how long a relayed job may stay unfinished before the relay sends it again (a worker
                           killed mid-job, a broker that lost the message). Default: 600
@@ -163,6 +165,7 @@ class Settings:
     session_hours: float = 8.0  # a sign-in lasts this long (officers and citizens)
     session_idle_minutes: float = 30.0  # an officer's session ends after this long without a request
     secure_cookies: bool = False  # Secure, __Host- session cookie (default: on with an https public URL)
+    hsts: bool = False  # Strict-Transport-Security on https responses
     broker: str | None = None
     public_url: str = "http://127.0.0.1:5000"
     province: str | None = None
@@ -204,6 +207,7 @@ class Settings:
             script_processes=int(env.get("MOTCUA_SCRIPT_PROCESSES") or 4),
             token_days=int(env.get("MOTCUA_TOKEN_DAYS") or 30),
             session_hours=float(env.get("MOTCUA_SESSION_HOURS") or 8),
+            hsts=_flag(env.get("MOTCUA_HSTS"), default=False),
             session_idle_minutes=float(env.get("MOTCUA_SESSION_IDLE_MINUTES") or 30),
             secure_cookies=_flag(env.get("MOTCUA_SECURE_COOKIES"),
                                  default=(env.get("MOTCUA_PUBLIC_URL") or "").lower().startswith("https://")),
