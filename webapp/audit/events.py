@@ -57,6 +57,7 @@ class Event(StrEnum):
     PROCEDURE_PUBLISHED = "procedure.published"
     STUDIO_PROCEDURE_CREATED = "studio.procedure_created"
     STUDIO_DIAGRAM_SAVED = "studio.diagram_saved"
+    STUDIO_DIAGRAM_REFUSED = "studio.diagram_refused"
     STUDIO_FORM_EDITED = "studio.form_edited"
     STUDIO_METADATA_EDITED = "studio.metadata_edited"
     STUDIO_TEST_RUN_STARTED = "studio.test_run_started"
@@ -116,6 +117,8 @@ LABELS: dict[Event, tuple[str, str]] = {
     Event.PROCEDURE_PUBLISHED: ("Công bố phiên bản thủ tục", "Procedure version published"),
     Event.STUDIO_PROCEDURE_CREATED: ("Tạo thủ tục mới", "Procedure created"),
     Event.STUDIO_DIAGRAM_SAVED: ("Lưu sơ đồ quy trình", "Diagram saved"),
+    Event.STUDIO_DIAGRAM_REFUSED: ("Sơ đồ quy trình bị từ chối khi lưu (có lỗi)",
+                                   "Diagram refused when saving (problems)"),
     Event.STUDIO_FORM_EDITED: ("Sửa biểu mẫu", "Form edited"),
     Event.STUDIO_METADATA_EDITED: ("Sửa thông tin thủ tục", "Procedure information edited"),
     Event.STUDIO_TEST_RUN_STARTED: ("Chạy thử quy trình", "Test run started"),

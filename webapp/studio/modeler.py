@@ -90,7 +90,7 @@ def save_diagram(slug: str, number: int) -> ResponseReturnValue:
             db.session.rollback()
             problems = err.problems
     # One audit entry per save, stored or refused (a refusal is committed on its own).
-    record(Event.STUDIO_DIAGRAM_SAVED if stored else "studio.diagram_refused", actor_id=officer.account_id,
+    record(Event.STUDIO_DIAGRAM_SAVED if stored else Event.STUDIO_DIAGRAM_REFUSED, actor_id=officer.account_id,
            object_type="procedure_version", object_id=stored.id if stored else base.id, slug=slug,
            base_number=number, number=stored.number if stored else None, new=created,
            problems=[p.code for p in problems][:50])
