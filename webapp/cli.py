@@ -203,6 +203,30 @@ def cmd_jobs(app: Flask, args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_audit(app: Flask, args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chains (webapp/audit/chain.py) and name the first entry that breaks one."""
+    from webapp.audit import chain
+    from webapp.dossiers.models import Dossier
+
+    with app.app_context():
+        if args.dossier:
+            dossier_id = db.session.scalar(sa.select(Dossier.id).where(Dossier.code == args.dossier))
+            if dossier_id is None:
+                _out(f"error: no dossier {args.dossier}")
+                return 2
+            result = chain.verify(dossier_id=dossier_id, every_chain=False)
+        else:
+            result = chain.verify()
+    if result.first_break is not None:
+        b = result.first_break
+        _out(f"BROKEN: audit entry {b.entry_id} (dossier id {b.dossier_id or '-'}): {b.reason}; "
+             f"{result.entries} entries read")
+        return 1
+    _out(f"ok: {result.entries} audit entries, every chain verifies"
+         + (f" ({result.unsealed} from before the chain, not sealed)" if result.unsealed else ""))
+    return 0
+
+
 def cmd_quality(app: Flask, args: argparse.Namespace) -> int:
     """Compute a month's service-quality index now (beat does it every hour) and print the province's."""
     from webapp.reports import service as quality
@@ -382,6 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     pdf = add("pdf-templates", cmd_pdf_templates, "check desk-form PDF templates with a sample dossier")
     pdf.add_argument("action", choices=["check"])
     pdf.add_argument("path", nargs="?", help="folder of mau_NN.yaml files (default MOTCUA_PDF_TEMPLATES)")
+    audit = add("audit", cmd_audit, "audit log: verify its hash chains (exit 1, naming the first broken entry)")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("--dossier", help="verify this dossier's chain only (its code)")
     demo = add("demo", cmd_demo, "demo data")
     demo.add_argument("action", choices=["seed"])
     signing_cli.add_commands(add)

@@ -24,6 +24,10 @@ class AuditEntry(db.Model):
     object_type: Mapped[str | None] = mapped_column(sa.String(40))
     object_id: Mapped[str | None] = mapped_column(sa.String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # The hash chain (webapp/audit/chain.py): the previous entry's hash in this entry's chain, and
+    # the hash of that and this entry's content. Empty on entries from before the chain existed.
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.audit import chain  # noqa: F401  (entries are chained as they are inserted)
 from webapp.audit.events import Event
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db

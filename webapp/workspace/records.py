@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from engine.statuses import DossierStatus
 from webapp.accounts.models import Account, Unit
 from webapp.accounts.officer_auth import current_officer, officer_required
+from webapp.audit import chain as audit_chain
 from webapp.audit import events as audit_events
 from webapp.audit.models import AuditEntry
 from webapp.dossiers import reasons
@@ -140,4 +141,5 @@ def audit_view(code: str) -> ResponseReturnValue:
     entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.dossier_id == dossier.id)
                                  .order_by(AuditEntry.id)).all()
     return render_template("workspace/audit.html", dossier=dossier, entries=entries,
-                           names=_names({e.actor_id for e in entries}), action_label=audit_events.label)
+                           names=_names({e.actor_id for e in entries}), action_label=audit_events.label,
+                           verification=audit_chain.verify(dossier_id=dossier.id, every_chain=False))
