@@ -50,6 +50,8 @@ DEFAULT_MEMORY_MB = 256
 _HEADER = struct.Struct(">I")
 _ENGINE_ROOT = str(Path(__file__).resolve().parent.parent)
 _CHILD_MAIN = "from engine.isolation_child import main; main()"
+_READY = b"R"  # the child's first byte: limits set, waiting for scripts
+_START_TIMEOUT = 60.0
 
 
 class ScriptError(Exception):
@@ -81,6 +83,16 @@ class _Child:
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd="/", close_fds=True,
         )
         self.retire = False
+        # Wait for the child to be ready (interpreter started, limits set) before any script's
+        # clock starts: on a loaded machine start-up alone can take longer than a time limit.
+        assert self.process.stdout is not None
+        try:
+            ready = self._read(self.process.stdout.fileno(), 1, time.monotonic() + _START_TIMEOUT, _START_TIMEOUT)
+        except SandboxViolation:
+            raise SandboxViolation("sandbox_crashed") from None
+        if ready != _READY:
+            self.kill()
+            raise SandboxViolation("sandbox_crashed")
 
     def call(self, request: Mapping[str, Any], time_limit: float, reply_limit: int) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None

@@ -148,6 +148,8 @@ def main() -> None:
 
     _limit_self(memory_mb)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(b"R")  # ready: the parent starts a script's clock only now
+    stdout.flush()
     while True:
         header = _read_exactly(stdin, _HEADER.size)
         raw = _read_exactly(stdin, _HEADER.unpack(header)[0]) if header is not None else None

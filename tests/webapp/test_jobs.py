@@ -54,7 +54,7 @@ def test_each_status_change_is_one_outbox_row(api: Api, app: Flask) -> None:
 
 
 def test_the_job_sends_each_message_once_even_when_run_twice(api: Api, app: Flask) -> None:
-    from webapp.notifications.service import status_changed
+    from webapp.notifications.jobs import status_changed
 
     status, dossier = api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
     with app.app_context():
@@ -71,7 +71,7 @@ def test_the_job_sends_each_message_once_even_when_run_twice(api: Api, app: Flas
 
 
 def test_a_retryable_gateway_failure_is_retried_then_sent(api: Api, app: Flask) -> None:
-    from webapp.notifications.service import status_changed
+    from webapp.notifications.jobs import status_changed
 
     api.post("/dossiers", "an", json={"procedure": "khai-sinh", "data": DECLARATION})
     with app.app_context():
