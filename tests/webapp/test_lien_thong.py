@@ -96,7 +96,8 @@ def test_control_slip_records_each_hand_over_and_the_audit_view_who_did_what(api
     assert "Bảo hiểm xã hội tỉnh Ninh Bình" + from_commune in text
     assert text.count("Đúng hạn") == 4 and "đang xử lý" in text  # the insurance card is still being made
     audit = " ".join(client.get(f"/can-bo/ho-so/{code}/nhat-ky").get_data(as_text=True).split())
-    assert audit.count("work_item.completed") == 4 and "Ngô Quang Huy (công an, cư trú)" in audit
+    assert audit.count("Hoàn thành bước") == 4 and "Ngô Quang Huy (công an, cư trú)" in audit
+    assert "work_item.completed" not in audit  # words, not codes
     assert "Trần Minh An" not in audit  # the child's name is form data, never in the audit log
     _login(client, "sotuphap")  # another unit, not involved: sees nothing
     assert client.get(f"/can-bo/ho-so/{code}/phieu-kiem-soat").status_code == 404
