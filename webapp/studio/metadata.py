@@ -117,6 +117,19 @@ def _keep_unshown(current: dict[str, Any], data: dict[str, Any]) -> None:
     for component in data.get("components") or []:
         old = before.get(component.get("key"), {})
         component.update({k: old[k] for k in _COMPONENT_KEPT if k in old and k not in component})
+    # A result document's field map is a map too: kept, matched by the document's key (the whole
+    # list when the form does not show the documents at all).
+    old_result, new_result = current.get("result"), data.get("result")
+    if not (isinstance(old_result, dict) and isinstance(new_result, dict) and old_result.get("documents")):
+        return
+    if "documents" not in new_result:
+        new_result["documents"] = old_result["documents"]
+        return
+    documents = {d.get("key"): d for d in old_result["documents"] if isinstance(d, dict)}
+    for document in new_result["documents"]:
+        old = documents.get(document.get("key"), {})
+        if isinstance(document, dict) and old.get("fields") and not document.get("fields"):
+            document["fields"] = old["fields"]
 
 
 def _page(version: ProcedureVersion, data: dict[str, Any], errors: list[Any], problems: list[str],
