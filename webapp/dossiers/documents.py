@@ -6,7 +6,10 @@ import hashlib
 from pathlib import Path
 
 from flask import current_app
+from lxml import etree
 
+from engine.messages import render
+from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml
 from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers.models import Document, Dossier
@@ -39,9 +42,49 @@ def store_document(dossier: Dossier, *, component: str, filename: str, data: byt
     content_type, signatures = _SIGNATURES[extension]
     if not data.startswith(signatures):
         raise DossierError(422, "content_mismatch", f"the content is not {extension}")
+    if extension == "xml":
+        _check_xml(data)
     digest, key = put_blob(data)
     return attach_stored(dossier, component=component, filename=filename, content_type=content_type,
                          size=len(data), sha256=digest, storage_key=key, actor_id=actor_id)
+
+
+# A page, not data: HTML or SVG could run script or show a form if a browser rendered it.
+_PAGE_NAMESPACES = ("http://www.w3.org/1999/xhtml", "http://www.w3.org/2000/svg")
+
+
+def _check_xml(data: bytes) -> None:
+    """An ``xml`` file is a well-formed XML document (parsed with entities and DTDs refused), and
+    not a web page dressed as one."""
+    try:
+        root = parse_xml(data).getroot()
+    except UnsafeXml as err:
+        raise DossierError(422, "content_mismatch", render(err.code, "en", **err.params)) from None
+    except MalformedXml as err:
+        raise DossierError(422, "content_mismatch", f"the XML is malformed: {err.detail}") from None
+    name = etree.QName(root)
+    if name.namespace in _PAGE_NAMESPACES or name.localname.lower() in ("html", "svg"):
+        raise DossierError(422, "content_mismatch", "an HTML or SVG page is not an XML document")
+
+
+# PDF names that run code or act when the file opens (a viewer may run them inline).
+_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/OpenAction", b"/AA", b"/EmbeddedFile", b"/RichMedia")
+
+
+def is_active_pdf(data: bytes) -> bool:
+    """True for a PDF that names scripts, launch or open actions, or embedded files: served as a
+    download, never inline."""
+    return data.startswith(b"%PDF-") and any(marker in data for marker in _PDF_ACTIVE)
+
+
+def served_inline(content_type: str, data: bytes) -> bool:
+    """Images and plain PDFs open in the browser; XML and PDFs that carry actions are downloaded."""
+    return content_type in ("image/png", "image/jpeg") or (content_type == "application/pdf"
+                                                          and not is_active_pdf(data))
+
+
+# Every uploaded file is served with this: it can never run as a page of this site.
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 
 def sniff(data: bytes) -> str | None:

@@ -106,11 +106,13 @@ def _send(storage_key: str, content_type: str, filename: str, *, thumbnail: bool
             abort(404)
         response = Response(small.read_bytes(), mimetype="image/jpeg")
     else:  # at most the component's size limit (10 MB by default): read whole, no file left open
-        response = Response(path.read_bytes(), mimetype=content_type)
-        response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+        data = path.read_bytes()
+        response = Response(data, mimetype=content_type)
+        disposition = "inline" if documents.served_inline(content_type, data) else "attachment"
+        response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     response.headers["Cache-Control"] = "private, max-age=3600" if thumbnail else "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response.headers["Content-Security-Policy"] = documents.SANDBOX_CSP
     return response
 
 

@@ -3,6 +3,7 @@ at the receiving desk, add the scans of paper components a citizen brought in pe
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from webapp.accounts.officer_auth import current_officer, officer_required
 from webapp.audit.events import Event
 from webapp.audit.service import record
-from webapp.dossiers import service
+from webapp.dossiers import documents, service
 from webapp.dossiers.documents import store_document
 from webapp.dossiers.models import Document, Dossier
 from webapp.extensions import db
@@ -80,10 +81,11 @@ def view_document(document_id: int) -> ResponseReturnValue:
     record(Event.DOCUMENT_VIEWED, actor_id=officer.account_id, dossier_id=dossier.id, object_type="document",
            object_id=document.id)
     db.session.commit()
-    response = send_file(path, mimetype=document.content_type, download_name=document.filename,
-                         as_attachment=False, max_age=0)
+    data = path.read_bytes()  # at most the component's size limit: read whole, no file left open
+    response = send_file(io.BytesIO(data), mimetype=document.content_type, download_name=document.filename,
+                         as_attachment=not documents.served_inline(document.content_type, data), max_age=0)
     # Never let an uploaded file run as a page of this site.
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response.headers["Content-Security-Policy"] = documents.SANDBOX_CSP
     response.headers["Cache-Control"] = "private, no-store"
     return response
