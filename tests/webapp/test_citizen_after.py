@@ -254,27 +254,47 @@ def test_malformed_lookup_is_explained_and_not_counted(app: Flask, client: Flask
     assert _count(app, LookupThrottle) == 0
 
 
-def test_guessing_is_limited_per_code(app: Flask, client: FlaskClient, api: Api) -> None:
+def _lookup_from(client: FlaskClient, address: str, code: str, factor: str):  # noqa: ANN202 - a test response
+    token = _csrf(client, "/tra-cuu")
+    return client.post("/tra-cuu", data={"csrf_token": token, "code": code, "factor": factor},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_guessing_is_limited_per_client_and_the_owner_is_not_locked_out(
+    app: Flask, client: FlaskClient, api: Api,
+) -> None:
     code, other = _submit(api), _submit(api)
-    statuses = [_lookup(client, code, f"{n:04d}").status_code for n in range(5)]
+    statuses = [_lookup_from(client, "10.0.0.66", code, f"{n:04d}").status_code for n in range(5)]
     assert statuses == [422, 422, 422, 422, 429]
-    # Now even the right digits are refused, from any browser, and the person is told plainly.
-    elsewhere = app.test_client()
-    locked = _lookup(elsewhere, code, PHONE_DIGITS)
+    # That client now waits, even with the right digits, and is told plainly.
+    locked = _lookup_from(client, "10.0.0.66", code, PHONE_DIGITS)
     assert locked.status_code == 429
     assert "thử lại sau" in locked.get_data(as_text=True)
     assert not _page(locked).cssselect("ol.timeline") and "Đăng ký khai sinh" not in locked.get_data(as_text=True)
-    assert _lookup(client, other, PHONE_DIGITS).status_code == 200  # other codes are not affected
-    # A code that does not exist is limited the same way.
-    assert [_lookup(client, "H41-KHONG-CO", "1111").status_code for _ in range(5)][-1] == 429
-    # Once the lock has run out, the right digits work again and the counter is cleared.
+    # The owner, from their own connection, is not locked out by someone else's guesses.
+    owner = app.test_client()
+    assert _lookup_from(owner, "10.0.0.7", code, PHONE_DIGITS).status_code == 200
+    # The guesser may still look up other codes, until it has failed 20 times in all.
+    assert _lookup_from(client, "10.0.0.66", other, PHONE_DIGITS).status_code == 200
+    spread = [_lookup_from(client, "10.0.0.66", f"H41-KHONG-CO-{n}", "1111").status_code for n in range(15)]
+    assert spread[-1] == 429 and 429 not in spread[:-1]
+    assert _lookup_from(client, "10.0.0.66", other, PHONE_DIGITS).status_code == 429
+
+
+def test_many_clients_guessing_one_code_lock_it_for_everyone(app: Flask, client: FlaskClient, api: Api) -> None:
+    code = _submit(api)
+    for n in range(50):  # 25 addresses, 2 wrong tries each: no client reaches its own limit
+        status = _lookup_from(client, f"10.1.0.{n // 2}", code, f"{9000 + n:04d}").status_code
+    assert status == 429
+    assert _lookup_from(client, "10.2.0.1", code, PHONE_DIGITS).status_code == 429  # the owner too, for a while
+    # Once the lock has run out, the right digits work again and the code's counter is cleared.
     with app.app_context():
         for row in db.session.scalars(sa.select(LookupThrottle)):
             row.locked_until = utcnow() - timedelta(seconds=1)
-            row.window_started_at = utcnow() - timedelta(hours=1)
+            row.window_started_at = utcnow() - timedelta(days=2)
         db.session.commit()
-    assert _lookup(client, code, PHONE_DIGITS).status_code == 200
-    assert _count(app, LookupThrottle) == 1  # only the unknown code's counter remains
+    assert _lookup_from(client, "10.2.0.1", code, PHONE_DIGITS).status_code == 200
+    assert _count(app, LookupThrottle) == 0
 
 
 # --- withdrawal ---------------------------------------------------------------------------------------

@@ -1,7 +1,14 @@
-"""Public lookup by dossier code and a second factor, with a guessing limit kept in the database.
+"""Public lookup by dossier code and a second factor, with guessing limits kept in the database.
 
 A wrong code and a wrong second factor are indistinguishable to the caller, and failures are
-counted per code whether it exists or not, so the lookup reveals nothing about which codes exist.
+counted whether the code exists or not, so the lookup reveals nothing about which codes exist.
+
+Three limits, so that someone else's wrong tries do not lock the owner out:
+- one client on one code: 5 wrong tries lock that client out of that code (15 min, doubling);
+- one client on any codes: 20 wrong tries lock that client out of the lookup;
+- one code from everywhere: 50 wrong tries in a day lock the code for everyone (the 4 digits
+  would otherwise fall to many addresses guessing together); the owner still sees the dossier by
+  signing in with the national identity.
 """
 
 from __future__ import annotations
@@ -15,14 +22,19 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from engine.bindings import Bindings
+from webapp.accounts import throttle as attempts
 from webapp.accounts.models import Account
+from webapp.accounts.throttle import Policy
 from webapp.dossiers.models import Dossier
 from webapp.extensions import db
 from webapp.tracking.models import LookupThrottle
 
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
+MAX_FAILURES = 50  # one code, from every client together
+WINDOW = timedelta(days=1)
+LOCKOUT = timedelta(hours=1)
+CODE_FROM_CLIENT = Policy("lookup:code-client", max_failures=5, window=timedelta(minutes=15),
+                          first_lock=timedelta(minutes=15))
+CLIENT = Policy("lookup:client", max_failures=20, window=timedelta(minutes=15), first_lock=timedelta(minutes=15))
 
 
 @dataclass(frozen=True)
@@ -44,9 +56,14 @@ def second_factor(dossier: Dossier) -> str | None:
     return digits[-4:] if len(digits) >= 4 else None
 
 
-def find(code: str, factor: str, *, now: datetime) -> Outcome:
+def find(code: str, factor: str, *, client: str, now: datetime) -> Outcome:
     """The dossier when code and factor match; otherwise count a failure. The caller commits."""
     key = _key(code)
+    pair = f"{key}|{client}"
+    for policy, value in ((CLIENT, client), (CODE_FROM_CLIENT, pair)):
+        until = attempts.locked_until(policy, value, now=now)
+        if until is not None:
+            return Outcome(locked_until=until)
     throttle = db.session.get(LookupThrottle, key)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         return Outcome(locked_until=throttle.locked_until)
@@ -56,8 +73,10 @@ def find(code: str, factor: str, *, now: datetime) -> Outcome:
     if hmac.compare_digest((expected or "----").encode(), factor.encode()) and expected is not None:
         if throttle is not None:
             db.session.delete(throttle)
+        attempts.succeed(CODE_FROM_CLIENT, pair)
         return Outcome(dossier=dossier)
-    return Outcome(locked_until=_fail(key, now))
+    locks = [attempts.fail(CLIENT, client, now=now), attempts.fail(CODE_FROM_CLIENT, pair, now=now), _fail(key, now)]
+    return Outcome(locked_until=max((lock for lock in locks if lock is not None), default=None))
 
 
 def _fail(key: str, now: datetime) -> datetime | None:

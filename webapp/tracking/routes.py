@@ -77,7 +77,7 @@ def public_lookup() -> ResponseReturnValue:
     if errors:
         return render_template("tracking/lookup.html", code=code[:CODE_MAX], errors=errors, found=None,
                                locked_until=None), 422
-    outcome = lookup.find(code, factor, now=dossiers.now_vn())
+    outcome = lookup.find(code, factor, client=request.remote_addr or "", now=dossiers.now_vn())
     db.session.commit()
     if outcome.dossier is not None:
         events = service.timeline(outcome.dossier, with_details=False)
