@@ -267,3 +267,11 @@ def test_the_procfile_processes_refuse_to_start_without_a_key(tmp_path: Path, pr
     if process == "web":  # the master refused before it bound the port or forked a worker
         assert done.stderr.count("refusing to start") == 1 and "Listening at" not in done.stderr
     assert not (tmp_path / KEY_FILE).exists()  # only `motcua serve` makes one
+
+
+def test_the_procfiles_web_process_listens_on_loopback_only() -> None:
+    """Slow clients are a proxy's job: gunicorn itself is never exposed (docs/operator/index.md)."""
+    words = _procfile_command("web", Path("/tmp"), 8000)
+    binds = [words[i + 1] for i, w in enumerate(words) if w == "-b"]
+    line = next(x for x in (REPO / "Procfile").read_text().splitlines() if x.startswith("web:"))
+    assert binds and "-b 127.0.0.1:" in line and "0.0.0.0" not in line
