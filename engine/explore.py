@@ -39,6 +39,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from engine import bindings
 from engine.answers import AnswerMaker
 from engine.compiler import Procedure
 from engine.connectors import ConnectorError, ConnectorRegistry, error_codes_of, result_fields
@@ -394,7 +395,7 @@ class Explorer:
         active = sorted(f"{getattr(t.task_spec, 'bpmn_id', None) or t.task_spec.name}:{int(t.state)}"
                         for tree in self._trees(instance) for t in tree.tasks.values() if t.state & _UNDER_WAY)
         data = instance.data
-        values = {".".join(p): _lookup(data, p) for p in sorted(self.expressions.condition_paths)}
+        values = {".".join(p): bindings.read(data, p) for p in sorted(self.expressions.condition_paths)}
         return json.dumps([active, values], sort_keys=True, ensure_ascii=False, default=str)
 
     # --- choices -------------------------------------------------------------------------------
@@ -486,12 +487,6 @@ class Explorer:
                 (report.warnings if partial else report.errors).append(problem)
 
 
-def _lookup(data: Any, path: tuple[str, ...]) -> Any:
-    for step in path:
-        if not isinstance(data, dict) or step not in data:
-            return None
-        data = data[step]
-    return data
 
 
 def _complete(explorer: Explorer, task_id: str, answer: dict[str, Any]) -> Callable[[Instance], Advance]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from engine import bindings
+
 KEYWORD = "x-prefill"
 POPULATION_SOURCE = "dan_cu"
 PREVIOUS_DOSSIER = "ho_so_truoc"
@@ -53,11 +55,8 @@ def source_kind(source: str) -> str:
 
 
 def get_path(data: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
+    """The value at ``path`` in ``data``, or None (engine.bindings.read, the one dotted-path reader)."""
+    return bindings.read(data, path)
 
 
 def set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

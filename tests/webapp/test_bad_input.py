@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.conftest import DATA
+from tests.hostile import as_zip as _zip
 from tests.webapp.conftest import Api
 from webapp.extensions import db
 
@@ -129,14 +129,6 @@ def test_uploads_are_checked_against_the_component(api: Api, app: Flask, dossier
         _assert_error(_upload(api, code, "huge.pdf", b"%PDF-" + b"0" * (13 * 1024 * 1024)), 413, "too_large")
     status, document = _upload(api, code, "Giấy chứng sinh.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
     assert status == 201 and document["content_type"] == "image/png" and document["size"] == 108
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("name", "archive"), [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from flask.testing import FlaskClient
 
 from engine.forms import MAX_STRING_CHARS
 from tests.conftest import DATA
+from tests.hostile import as_zip as _zip
 from tests.webapp.conftest import Api
 from tests.webapp.test_bad_input import DECLARATION, unchanged
 from tests.webapp.test_studio_forms import EDITOR, _post
@@ -21,14 +21,6 @@ from tests.webapp.test_workspace import _login
 MAU = {**{f"bpmn/mau/{p.name}": p.read_bytes() for p in (DATA / "broken" / "bpmn" / "mau").iterdir()},
        **{f"forms/mau/{p.name}": p.read_bytes() for p in (DATA / "broken" / "forms" / "mau").iterdir()}}
 FORM = "forms/mau/to-khai.schema.json"
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def _with_field(field: dict[str, Any], **root: Any) -> dict[str, bytes]:
