@@ -45,8 +45,8 @@ test: install  ## lint, type-check the engine ([tool.mypy] in pyproject.toml), t
 MOTCUA_TEST_DATABASE_URL ?= postgresql+psycopg://motcua:motcua@127.0.0.1:5432/motcua_test
 
 .PHONY: test-postgres
-test-postgres: install  ## every test on PostgreSQL (start one with: bash scripts/ci_postgres.sh)
-	MOTCUA_TEST_DATABASE_URL='$(MOTCUA_TEST_DATABASE_URL)' $(BIN)/python -m pytest
+test-postgres: install  ## every test that uses the database, on PostgreSQL (start one with: bash scripts/ci_postgres.sh)
+	MOTCUA_TEST_DATABASE_URL='$(MOTCUA_TEST_DATABASE_URL)' $(BIN)/python -m pytest --database-tests-only
 
 docs: install  ## the documentation site from docs/ into site/ (offline); fails on any warning
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet

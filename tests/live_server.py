@@ -14,21 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO
+from tests.conftest import REPO, WORKER_COUNT, WORKER_INDEX
 
 _HANDED_OUT: set[int] = set()
 
 
 def free_port() -> int:
     """A port nothing listens on and that this test process has not handed out before: the
-    OS may give the same just-closed port twice, and a live server uses several at once."""
-    while True:
+    OS may give the same just-closed port twice, and a live server uses several at once.
+    Under pytest-xdist each worker only takes ports of its own, so two workers never hand out
+    the same one (by port // 2: Linux gives `bind(0)` odd ports)."""
+    for _ in range(10_000):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
+        if port not in _HANDED_OUT and port // 2 % WORKER_COUNT == WORKER_INDEX:
             _HANDED_OUT.add(port)
             return port
+    raise RuntimeError("no free port")
 
 
 def embedded_env(data_dir: Path) -> dict[str, str]:
