@@ -109,14 +109,23 @@ def test_the_issued_result_is_pushed_once_even_when_the_job_runs_twice(api: Api,
     assert base64.b64decode(kho.fetch({"so_dinh_danh": AN, "ma_luu_tru": first})["noi_dung_base64"]).startswith(b"%PDF")
 
 
-def test_a_push_whose_answer_was_lost_is_not_stored_twice(api: Api, app: Flask, kho: FakeDataStore) -> None:
+def test_a_push_whose_answer_was_lost_is_not_stored_twice(api: Api, app: Flask, kho: FakeDataStore,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The store took the document, but the job died before recording it: the rerun gets the same id."""
     _, document_id, job = _issued(api, app)
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("worker killed after the store answered")
+
+    with monkeypatch.context() as patched:  # the audit log is append-only: the record never commits instead
+        patched.setattr(result_store, "record", die)
+        with pytest.raises(RuntimeError):
+            _push(app, job)
+    with app.app_context():
+        db.session.rollback()
+        assert result_store.pushed(document_id) is None
     first = _push(app, job)
-    with app.app_context():  # as if the record never committed (the audit log is append-only for the app)
-        db.session.execute(sa.delete(AuditEntry.__table__).where(AuditEntry.action == "dossier.result_stored"))
-        db.session.commit()
-    assert _push(app, job) == first
+    assert first is not None and _push(app, job) == first
     assert kho.count() == 1 and kho.calls.count("luu_giay_to") == 2
 
 
