@@ -17,12 +17,6 @@ EMAIL_READ = re.compile(r"""(?:\.get\(\s*|\[\s*)["']email["']""")  # "email" is 
 
 # (file, name): each is the product's own vocabulary, not a package form's field.
 ALLOWED = {
-    # The product's own record of a withdrawal request: the reason on the status row (REASON_KEY).
-    ("webapp/dossiers/withdrawal.py", "ly_do"),
-    # The product's own late-result apology form (form 04) and its slip, not a package form.
-    ("webapp/workspace/apology.py", "ly_do"),
-    ("webapp/templates/workspace/apology.html", "ly_do"),
-    ("webapp/templates/workspace/apology_slip.html", "ly_do"),
     # Parameters of outside systems' connectors (population registry, data store, national portal, SMS).
     ("webapp/workspace/identity_check.py", "so_dinh_danh"),
     ("webapp/workspace/identity_check.py", "ho_ten"),

@@ -39,9 +39,9 @@ def test_an_overdue_dossier_gets_form_04(app: Flask, client: FlaskClient, api: A
     bad = client.post(f"/can-bo/ho-so/{code}/xin-loi", data={"csrf_token": token, "ngay_hen_moi": "2020-01-01"})
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert 'href="#ngay_hen_moi"' in text and 'href="#ly_do"' in text
+    assert 'href="#ngay_hen_moi"' in text and 'href="#reason"' in text
     done = client.post(f"/can-bo/ho-so/{code}/xin-loi", data={
-        "csrf_token": token, "ngay_hen_moi": tomorrow, "ly_do": "Chờ xác minh thông tin từ nơi sinh"})
+        "csrf_token": token, "ngay_hen_moi": tomorrow, "reason": "Chờ xác minh thông tin từ nơi sinh"})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/can-bo/ho-so/{code}/phieu-xin-loi")
     slip = " ".join(client.get(done.headers["Location"]).get_data(as_text=True).split())
     assert "Mẫu số 04" in slip and tomorrow in slip and "Chờ xác minh thông tin từ nơi sinh" in slip

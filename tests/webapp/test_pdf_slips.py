@@ -135,7 +135,7 @@ def test_form_04_apology_as_pdf(app: Flask, client: FlaskClient, api: Api) -> No
     assert client.get(f"/can-bo/ho-so/{code}/phieu-xin-loi.pdf").status_code == 404  # none issued yet
     token = _csrf(client.get(f"/can-bo/ho-so/{code}/xin-loi").get_data(as_text=True))
     client.post(f"/can-bo/ho-so/{code}/xin-loi", data={
-        "csrf_token": token, "ngay_hen_moi": new_date.date().isoformat(), "ly_do": "Chờ xác minh từ nơi sinh"})
+        "csrf_token": token, "ngay_hen_moi": new_date.date().isoformat(), "reason": "Chờ xác minh từ nơi sinh"})
     text = _pdf(client, _pdf_link(client, f"/can-bo/ho-so/{code}/phieu-xin-loi"))
     assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text and "Chờ xác minh từ nơi sinh" in text
     assert new_date.strftime("%d/%m/%Y") in text and code in text

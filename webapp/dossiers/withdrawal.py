@@ -26,7 +26,7 @@ WITHDRAWABLE = frozenset({DossierStatus.NEW, DossierStatus.RECEIVED, DossierStat
 REASON_MAX = 500
 # The product's own record, not a package form: the reason is kept under this key on the status row
 # (a withdrawal request here, a late-result apology in webapp/workspace/apology.py).
-REASON_KEY = "ly_do"
+REASON_KEY = "reason"  # the product's own key (also the apology's), never a package field
 
 
 def can_withdraw(dossier: Dossier) -> bool:

@@ -17,6 +17,7 @@ from webapp.audit.events import Event
 from webapp.audit.service import record
 from webapp.dossiers import service
 from webapp.dossiers.models import Dossier, StepRecord
+from webapp.dossiers.withdrawal import REASON_KEY
 from webapp.extensions import db
 from webapp.pdf import slips as pdf_slips
 from webapp.workspace.routes import bp
@@ -40,7 +41,7 @@ def apology(code: str) -> ResponseReturnValue:
     if not is_overdue(dossier, now):
         abort(409, "the dossier is not overdue")
     errors: list[dict[str, str]] = []
-    form = {"ngay_hen_moi": request.form.get("ngay_hen_moi", ""), "ly_do": request.form.get("ly_do", "").strip()}
+    form = {"ngay_hen_moi": request.form.get("ngay_hen_moi", ""), REASON_KEY: request.form.get(REASON_KEY, "").strip()}
     if request.method == "POST":
         try:
             new_date = date.fromisoformat(form["ngay_hen_moi"])
@@ -48,8 +49,8 @@ def apology(code: str) -> ResponseReturnValue:
                 raise ValueError
         except ValueError:
             errors.append({"path": "ngay_hen_moi", "message": "Nhập ngày hẹn mới, sau hôm nay."})
-        if not form["ly_do"] or len(form["ly_do"]) > REASON_MAX:
-            errors.append({"path": "ly_do", "message": f"Ghi lý do chậm trễ (tối đa {REASON_MAX} ký tự)."})
+        if not form[REASON_KEY] or len(form[REASON_KEY]) > REASON_MAX:
+            errors.append({"path": REASON_KEY, "message": f"Ghi lý do chậm trễ (tối đa {REASON_MAX} ký tự)."})
         if not errors:
             db.session.add(StepRecord(dossier_id=dossier.id, at=now, kind=KIND, element_id=None,
                                       name="Thư xin lỗi và hẹn lại ngày trả kết quả", lane=None, status=None,
@@ -96,7 +97,7 @@ def apology_slip_pdf(code: str) -> ResponseReturnValue:
         new_date = pdf_slips.day(date.fromisoformat(str(data.get("ngay_hen_moi"))))
     except ValueError:
         new_date = str(data.get("ngay_hen_moi") or "")
-    context |= {"reason": str(data.get("ly_do") or ""), "new_date": new_date, "issued_at": pdf_slips.moment(step.at)}
+    context |= {"reason": str(data.get(REASON_KEY) or ""), "new_date": new_date, "issued_at": pdf_slips.moment(step.at)}
     officer = current_officer()
     assert officer is not None
     return pdf_slips.download("04", context, file_name=f"mau-04-{dossier.code}.pdf", actor_id=officer.account_id,
