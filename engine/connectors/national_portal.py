@@ -157,37 +157,45 @@ class PortalDossierSync:
 
 
 @dataclass
-class PortalProgress:
-    """``cong_dvc_quoc_gia.cap_nhat_tien_do``: step 5, a step handled by a unit."""
+class _PortalUpdate:
+    """Steps 5 and 6: one authorised call to the portal, answered ``da_cap_nhat``."""
 
     client: PortalClient
-    name: str = "cong_dvc_quoc_gia.cap_nhat_tien_do"
-    required_params: frozenset[str] = frozenset({"ma_ho_so_quoc_gia", "buoc", "don_vi_xu_ly", "ngay"})
+    name: str = ""
+    required_params: frozenset[str] = frozenset()
     optional_params: frozenset[str] = frozenset()
     result_fields: frozenset[str] = frozenset({"da_cap_nhat"})
     timeout: float = 20.0
     retry: RetryPolicy = _PORTAL_RETRY
     error_codes: Mapping[str, str] = field(default_factory=_portal_errors)
 
+    def send(self, token: str, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
     def call(self, params: Mapping[str, Any]) -> Any:
-        return self.client.with_token(lambda t: self.client.api.progress(t, dict(params)))
+        return self.client.with_token(lambda t: self.send(t, dict(params)))
 
 
 @dataclass
-class PortalStatus:
+class PortalProgress(_PortalUpdate):
+    """``cong_dvc_quoc_gia.cap_nhat_tien_do``: step 5, a step handled by a unit."""
+
+    name: str = "cong_dvc_quoc_gia.cap_nhat_tien_do"
+    required_params: frozenset[str] = frozenset({"ma_ho_so_quoc_gia", "buoc", "don_vi_xu_ly", "ngay"})
+
+    def send(self, token: str, params: dict[str, Any]) -> Any:
+        return self.client.api.progress(token, params)
+
+
+@dataclass
+class PortalStatus(_PortalUpdate):
     """``cong_dvc_quoc_gia.cap_nhat_trang_thai``: step 6, the dossier's national status code."""
 
-    client: PortalClient
     name: str = "cong_dvc_quoc_gia.cap_nhat_trang_thai"
     required_params: frozenset[str] = frozenset({"ma_ho_so_quoc_gia", "trang_thai"})
-    optional_params: frozenset[str] = frozenset()
-    result_fields: frozenset[str] = frozenset({"da_cap_nhat"})
-    timeout: float = 20.0
-    retry: RetryPolicy = _PORTAL_RETRY
-    error_codes: Mapping[str, str] = field(default_factory=_portal_errors)
 
-    def call(self, params: Mapping[str, Any]) -> Any:
-        return self.client.with_token(lambda t: self.client.api.status(t, dict(params)))
+    def send(self, token: str, params: dict[str, Any]) -> Any:
+        return self.client.api.status(token, params)
 
 
 def portal_connectors(client: PortalClient, unit: str = "H41.15") -> list[Any]:
