@@ -375,13 +375,14 @@ def fire_timers(dossier: Dossier, *, now: datetime | None = None) -> bool:
     fired it and committed before this one read the dossier (a copy that read it earlier loses
     the optimistic lock instead)."""
     now = now or now_vn()
-    due = engine().next_timer_at(_instance(dossier))
+    loaded = _instance(dossier)
+    due = engine().next_timer_at(loaded)
     if due is None or due > now:
         timers.schedule(dossier_id=dossier.id, due_at=due)
         return False
     try:
         advance_dossier(dossier, lambda instance: engine().refresh_timers(instance, now=now), actor_id=None,
-                        now=now, event=(Event.DOSSIER_TIMER_FIRED, {}))
+                        now=now, event=(Event.DOSSIER_TIMER_FIRED, {}), instance=loaded)
     except Conflict:
         raise
     except DossierError:  # a failed instance fires nothing until an officer repairs it
@@ -427,14 +428,16 @@ def _instance(dossier: Dossier) -> Instance:
 
 
 def advance_dossier(dossier: Dossier, step: Step, *, actor_id: int | None, now: datetime,
-                    event: tuple[Event, dict[str, Any]], before_save: Callable[[], None] | None = None) -> Advance:
+                    event: tuple[Event, dict[str, Any]], before_save: Callable[[], None] | None = None,
+                    instance: Instance | None = None) -> Advance:
     """Load the dossier's instance, run ``step`` on it (complete a task, deliver a message, fire
     timers, hand over a connector's answer), then save the new state under the optimistic lock,
     apply what happened (statuses, steps, timers, calls) and audit ``event``. The caller commits.
 
     An engine refusal raises DossierError (422 for a form's errors, 409 otherwise) with nothing
-    written; another request that saved the dossier first raises Conflict."""
-    instance = _instance(dossier)
+    written; another request that saved the dossier first raises Conflict. ``instance``: the
+    dossier's instance when the caller has already loaded it from ``dossier.state``."""
+    instance = instance if instance is not None else _instance(dossier)
     try:
         advance = step(instance)
     except FormInvalid as err:
