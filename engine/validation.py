@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import bindings, forms, prefill, result_documents, sandbox
+from engine import bindings, form_checks, forms, prefill, result_documents, sandbox
 from engine.connectors import ConnectorRegistry, error_codes_of
 from engine.messages import render
 from engine.metadata import parse_metadata
@@ -120,8 +120,8 @@ def _check_forms(checked: CheckedPackage) -> None:
         except (UnicodeDecodeError, ValueError) as err:
             checked.add("forms/" + path, None, "form_not_json", name=path, detail=str(err))
     schemas = {p: d for p, d in checked.form_docs.items() if p.endswith(".schema.json")}
-    # Bounds, dialect, $id, regexes and references (engine/forms.py); a broken document stays out of the registry.
-    checked.registry, schema_problems = forms.check_documents(schemas)
+    # Bounds, dialect, $id, regexes and references (engine/form_checks.py); a broken document stays out.
+    checked.registry, schema_problems = form_checks.check_documents(schemas)
     for path, found in schema_problems.items():
         for code, params in found:
             checked.add("forms/" + path, None, code, **params)

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from engine import forms, safe_parse
+from engine import form_checks, forms, safe_parse
 from engine.forms import CompiledForm
 from engine.messages import render
 from engine.package import PackageSource
@@ -63,7 +63,7 @@ def preview_form(version: ProcedureVersion, name: str, schema: Any, ui: Any, lan
                 continue  # a broken fragment is reported when the package is checked
     key = schema_path.removeprefix("forms/")
     documents[key] = schema
-    registry, found = forms.check_documents(documents)  # bounds, regexes, references, as an import would
+    registry, found = form_checks.check_documents(documents)  # bounds, regexes, references, as an import would
     problems = [render(code, lang, **params) for code, params in found[key]]
     if problems:
         return None, problems
