@@ -52,7 +52,7 @@ def test_a_real_xml_document_is_accepted_and_downloaded_sandboxed(
 
 
 ACTIVE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF"
-PLAIN_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n%%EOF"
+PLAIN_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</BaseFont/AAAAAA+DejaVuSans>>endobj\n%%EOF"
 
 
 def test_a_pdf_with_scripts_is_downloaded_not_opened(api: Api, dossier: dict, client: FlaskClient) -> None:

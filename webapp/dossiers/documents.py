@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from flask import current_app
@@ -67,14 +68,15 @@ def _check_xml(data: bytes) -> None:
         raise DossierError(422, "content_mismatch", "an HTML or SVG page is not an XML document")
 
 
-# PDF names that run code or act when the file opens (a viewer may run them inline).
-_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/OpenAction", b"/AA", b"/EmbeddedFile", b"/RichMedia")
+# PDF names that run code or act when the file opens (a viewer may run them inline). A name ends at
+# a delimiter: "/AA" is additional actions, "/AAAAAA+DejaVu" a font subset name.
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|OpenAction|AA|EmbeddedFile|RichMedia)(?![A-Za-z0-9+#_.-])")
 
 
 def is_active_pdf(data: bytes) -> bool:
     """True for a PDF that names scripts, launch or open actions, or embedded files: served as a
-    download, never inline."""
-    return data.startswith(b"%PDF-") and any(marker in data for marker in _PDF_ACTIVE)
+    download, never inline (names hidden with #xx escapes are left to the sandboxing CSP)."""
+    return data.startswith(b"%PDF-") and _PDF_ACTIVE.search(data) is not None
 
 
 def served_inline(content_type: str, data: bytes) -> bool:
